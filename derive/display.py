@@ -1,0 +1,82 @@
+"""Plain-text tables for people (the CLI's default output)."""
+
+from __future__ import annotations
+
+import mpmath
+import sympy
+
+
+def _cell(text: str, width: int) -> str:
+    text = str(text)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def analysis_table(analysis) -> str:
+    target = analysis.target
+    lines = []
+    title = target.name or target.text
+    lines.append(f"target      {title}")
+    lines.append(f"expression  y = {target.expression}" + (
+        f" + sqrt({target.noise}) xi" if target.noise != 0 else ""))
+    lines.append(f"variables   {', '.join(map(str, target.variables))} "
+                 f"(index dimension r = {target.index_dimension})")
+    expansion = analysis.hermite
+    if expansion is not None:
+        lines.append("")
+        lines.append(
+            "Hermite coefficients  c_k = E[y He_k(z)] / k!  (probabilists' He_k; "
+            f"method: {expansion.method})"
+        )
+        header = f"  {'k':>3}  {'c_k (exact)':<28} {'value':>24}  {'status':<12} certificate"
+        lines.append(header)
+        for c in expansion.coefficients:
+            exact = "" if c.exact is None else _cell(sympy.sstr(c.exact), 28)
+            value = mpmath.nstr(c.value, 16) if c.value != 0 else "0"
+            if c.exact is None and c.error_bound:
+                value = f"{value}"
+            lines.append(
+                f"  {c.order:>3}  {exact:<28} {value:>24}  {c.status:<12} {c.certificate.label}"
+            )
+        residual = expansion.parseval_residual_exact
+        residual_text = (
+            f"{residual} (exact)" if residual is not None
+            else f"{mpmath.nstr(expansion.parseval_residual, 6)}"
+        )
+        norm = (
+            sympy.sstr(expansion.norm_squared_exact) if expansion.norm_squared_exact is not None
+            else mpmath.nstr(expansion.norm_squared, 16)
+        )
+        lines.append(
+            f"  Parseval: E[g^2] = {norm} = {mpmath.nstr(expansion.norm_squared, 12)}; "
+            f"sum_(k<={expansion.max_order}) k! c_k^2 = {mpmath.nstr(expansion.parseval_sum, 12)}; "
+            f"tail {residual_text}"
+        )
+    for result in (analysis.information_exponent, analysis.generative_exponent):
+        if result is None:
+            continue
+        lines.append("")
+        value = "undetermined" if result.value is None else str(result.value)
+        lines.append(f"{result.name + ':':<22}{value}   [{result.certificate}]")
+        lines.append(f"  {result.summary}")
+        for item in result.evidence:
+            lines.append(f"    k={item.order:<3} {item.status:<12} {item.certificate.reason}")
+    for note in analysis.notes:
+        lines.append("")
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+def catalog_table(entries) -> str:
+    lines = [f"{'name':<12} {'expression':<46} {'r':>2}  {'IE':>3} {'GE':>3}  source"]
+    for e in entries:
+        lit = e.literature
+        ie = lit.get("information_exponent", lit.get("information_leap", "-"))
+        ge = lit.get("generative_exponent", lit.get("generative_leap", "-"))
+        lines.append(
+            f"{e.name:<12} {_cell(e.target.text, 46):<46} {e.target.index_dimension:>2}  "
+            f"{ie!s:>3} {ge!s:>3}  {lit.get('source', '')}"
+        )
+    lines.append("")
+    lines.append("IE/GE: information and generative exponents (leaps for r > 1) as stated in "
+                 "the sources; '-' where no sourced value is recorded.")
+    return "\n".join(lines)
