@@ -36,6 +36,7 @@ from .certificates import EXACT, INEQUALITY, NUMERIC, SYMMETRY, UNDETERMINED, Ce
 from .errors import DeriveError
 from .hermite import HermiteExpansion, hermite_expansion
 from .levelsets import (
+    LevelSetError,
     LevelSetStructure,
     atom_contributions,
     cell_contributions,
@@ -106,8 +107,9 @@ def information_exponent(expansion: HermiteExpansion) -> ExponentResult:
         if c.status == "nonzero":
             return ExponentResult(
                 "information exponent", c.order, expansion.max_order, tuple(evidence),
-                f"c_1..c_{c.order - 1} vanish, c_{c.order} = {_show(c)} != 0"
-                if c.order > 1 else f"c_1 = {_show(c)} != 0",
+                {1: f"c_1 = {_show(c)} != 0",
+                 2: f"c_1 = 0, c_2 = {_show(c)} != 0"}.get(
+                    c.order, f"c_1..c_{c.order - 1} vanish, c_{c.order} = {_show(c)} != 0"),
             )
         if c.status == "undetermined":
             return ExponentResult(
@@ -181,7 +183,10 @@ class _GenerativeSearch:
         return None
 
     def injective(self, k: int) -> OrderEvidence | None:
-        cell = self.structure.injective_cell
+        try:
+            cell = self.structure.injective_cell
+        except LevelSetError:
+            return None
         if cell is None:
             return None
         return OrderEvidence(k, "nonzero", Certificate(
@@ -192,7 +197,10 @@ class _GenerativeSearch:
         ))
 
     def computed(self, k: int) -> OrderEvidence:
-        structure = self.structure
+        try:
+            structure = self.structure
+        except LevelSetError as exc:
+            return OrderEvidence(k, "undetermined", Certificate(UNDETERMINED, str(exc)))
         if self._atoms is None:
             self._atoms = atom_contributions(structure, self.max_order)
         atoms = self._atoms[k]
@@ -280,9 +288,8 @@ def generative_exponent(
         )
         evidence.append(item)
         if item.status == "nonzero":
-            reason = (
-                f"lambda_1^2..lambda_{k - 1}^2 vanish and lambda_{k}^2 > 0"
-                if k > 1 else "lambda_1^2 > 0"
+            reason = {1: "lambda_1^2 > 0", 2: "lambda_1^2 vanishes and lambda_2^2 > 0"}.get(
+                k, f"lambda_1^2..lambda_{k - 1}^2 vanish and lambda_{k}^2 > 0"
             )
             return ExponentResult(
                 "generative exponent", k, max_order, tuple(evidence), reason + noise_note
@@ -297,3 +304,59 @@ def generative_exponent(
         f"undetermined up to order {max_order}: lambda_1^2..lambda_{max_order}^2 all vanish"
         + noise_note,
     )
+
+
+@dataclass(frozen=True)
+class ConditionalMoment:
+    """lambda_k^2 = E_y[E[h_k(z) | y]^2] for a deterministic link, with its error estimate."""
+
+    order: int
+    value: float
+    error_bound: float
+    exact: sympy.Expr | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "order": self.order,
+            "value": self.value,
+            "error_bound": self.error_bound,
+            "exact": None if self.exact is None else str(self.exact),
+        }
+
+
+def conditional_moments(
+    expansion: HermiteExpansion,
+    form: PiecewiseForm | None = None,
+    max_order: int | None = None,
+    digits: int = 20,
+) -> tuple[ConditionalMoment, ...]:
+    """All lambda_k^2, k = 1..max_order, of the noiseless link (level sets + atoms).
+
+    Exact for piecewise-constant links; otherwise quadrature over every label cell.
+    Parseval-type check: lambda_k^2 <= E[h_k^2] = 1, with equality for injective links.
+
+    >>> from derive import parse_target, hermite_expansion
+    >>> [round(m.value, 12) for m in conditional_moments(hermite_expansion(parse_target("z**2"), 4))]
+    [0.0, 1.0, 0.0, 1.0]
+    """
+    from .piecewise import decompose
+
+    max_order = expansion.max_order if max_order is None else max_order
+    if form is None:
+        form = decompose(expansion.expression, expansion.variable)
+    try:
+        structure = level_set_structure(form, even=expansion.parity == 0)
+    except LevelSetError as exc:
+        raise DeriveError(f"conditional moments undetermined: {exc}")
+    atoms = atom_contributions(structure, max_order)
+    if structure.cells:
+        values, errors = cell_contributions(structure, max_order, digits, include_injective=True)
+    else:
+        values = errors = [mpmath.mpf(0)] * (max_order + 1)
+    out = []
+    for k in range(1, max_order + 1):
+        exact = sympy.simplify(atoms[k]) if not structure.cells else None
+        with mpmath.workdps(digits + 15):
+            value = values[k] + mpmath.mpf(sympy.N(atoms[k], digits + 15))
+        out.append(ConditionalMoment(k, float(value), float(errors[k]), exact))
+    return tuple(out)

@@ -31,6 +31,7 @@ import sympy
 from .certificates import EXACT, NUMERIC, SYMMETRY, UNDETERMINED, Certificate
 from .errors import DeriveError, OrderTooLargeError
 from .gaussian import hermite_monomials, piece_moments, polynomial_hermite_coefficients
+from .numbers import to_mpf
 from .integrability import check_real_valued, check_square_integrable
 from .piecewise import PiecewiseForm, decompose
 from .quadrature import integrate
@@ -162,7 +163,7 @@ def _exact_status(value: sympy.Expr) -> tuple[str, Certificate, mpmath.mpf, floa
         return (
             "nonzero",
             Certificate(EXACT, "closed form, non-zero"),
-            mpmath.mpf(sympy.re(numeric)),
+            to_mpf(value, 45),
             0.0,
         )
     simplified = sympy.simplify(value)
@@ -178,7 +179,7 @@ def _exact_status(value: sympy.Expr) -> tuple[str, Certificate, mpmath.mpf, floa
             mpmath.mpf(0),
             bound,
         )
-    return "nonzero", Certificate(EXACT, "closed form, non-zero"), mpmath.mpf(sympy.re(high)), 0.0
+    return "nonzero", Certificate(EXACT, "closed form, non-zero"), to_mpf(high, 60), 0.0
 
 
 def _numeric_status(value, error, digits: int) -> tuple[str, Certificate, float]:
@@ -276,16 +277,21 @@ def _numeric_piece(piece, z, top: int, digits: int, want_norm: bool):
         return integrate(integrand, lower, upper, digits=digits)
 
 
-def _accumulate(form, z, max_order: int, digits: int, acc: _Accumulator, methods: set) -> None:
+def _accumulate(
+    form, z, max_order: int, digits: int, acc: _Accumulator, methods: set, prefer_exact: bool
+) -> None:
     """Add every piece's E[f He_k 1_piece] and E[f^2 1_piece] to ``acc``."""
     count = max_order + 1
     for piece in form.pieces:
-        exact = _exact_piece(piece, z, max_order)
+        exact = _exact_piece(piece, z, max_order) if prefer_exact else None
         partial = None
-        if exact is None:
+        if exact is None and prefer_exact:
             partial = _by_parts_piece(piece, z, max_order)
         need_numeric = exact is None and (partial is None or any(v is None for v in partial))
-        norm_exact = piece_moments(sympy.expand(piece.expr**2), z, piece.lower, piece.upper, 0)
+        norm_exact = (
+            piece_moments(sympy.expand(piece.expr**2), z, piece.lower, piece.upper, 0)
+            if prefer_exact else None
+        )
         if need_numeric or norm_exact is None:
             values, errors = _numeric_piece(piece, z, max_order, digits, want_norm=norm_exact is None)
             methods.add("quadrature")
@@ -321,8 +327,12 @@ def hermite_expansion(
     max_order: int = DEFAULT_ORDER,
     digits: int = DEFAULT_DIGITS,
     form: PiecewiseForm | None = None,
+    prefer_exact: bool = True,
 ) -> HermiteExpansion:
     """Coefficients c_0..c_K of the probabilists' Hermite expansion of a single-index link.
+
+    ``prefer_exact=False`` skips every closed form and integrates each piece numerically
+    (the tests use it to check one path against the other).
 
     >>> e = hermite_expansion(__import__("derive").parse_target("He3(z)"), max_order=4)
     >>> [int(c.exact) for c in e.coefficients]
@@ -339,7 +349,7 @@ def hermite_expansion(
         text = str(expr)
     count = max_order + 1
 
-    poly = _as_polynomial(expr, z)
+    poly = _as_polynomial(expr, z) if prefer_exact else None
     if poly is not None:
         return _polynomial_expansion(expr, z, poly, max_order, digits)
 
@@ -352,7 +362,7 @@ def hermite_expansion(
     acc = _Accumulator(count)
     methods = set()
     with mpmath.workdps(digits + 15):
-        _accumulate(form, z, max_order, digits, acc, methods)
+        _accumulate(form, z, max_order, digits, acc, methods, prefer_exact)
 
     coefficients = []
     for k in range(count):
@@ -377,7 +387,7 @@ def hermite_expansion(
 
     if acc.norm_is_exact:
         norm_exact = sympy.simplify(acc.norm_exact)
-        norm_value = mpmath.mpf(sympy.N(norm_exact, digits + 10))
+        norm_value = to_mpf(norm_exact, digits + 10)
         norm_error = 0.0
     else:
         norm_exact = None
@@ -424,6 +434,6 @@ def _polynomial_expansion(expr, z, poly, max_order, digits) -> HermiteExpansion:
             cert = Certificate(EXACT, "basis change of a polynomial (Stein): coefficient is 0")
         coefficients.append(HermiteCoefficient(k, value, numeric, bound, status, cert))
     return HermiteExpansion(
-        expr, z, tuple(coefficients), norm, mpmath.mpf(sympy.N(norm, digits + 10)), 0.0,
+        expr, z, tuple(coefficients), norm, to_mpf(norm, digits + 10), 0.0,
         parity, "polynomial basis change", digits,
     )

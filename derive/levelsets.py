@@ -40,6 +40,10 @@ _RELATIVE = 1e-12
 _MAX_LEVEL = 9
 
 
+class LevelSetError(ValueError):
+    """The link's level sets cannot be described by finitely many monotone branches."""
+
+
 @dataclass(frozen=True)
 class Atom:
     """Label value v taken on a union of intervals (sigma constant there)."""
@@ -112,8 +116,11 @@ def _limit(expr, z, point, direction: str) -> mpmath.mpf:
             return mpmath.inf
         if value == -sympy.oo:
             return -mpmath.inf
-        if not value.is_real:
-            raise ValueError(f"no real limit of {expr} at {point}")
+        if not (value.is_number and value.is_real):
+            raise LevelSetError(
+                f"{expr} has no limit at z = {point} (it oscillates), so its level sets "
+                f"have infinitely many branches"
+            )
         return mpmath.mpf(sympy.N(value, _DPS))
 
 
@@ -305,12 +312,14 @@ class _BranchInverse:
 
 
 def cell_contributions(
-    structure: LevelSetStructure, max_order: int, digits: int = 25
+    structure: LevelSetStructure, max_order: int, digits: int = 25,
+    include_injective: bool = False,
 ) -> tuple[list, list]:
-    """Numeric sum over multi-branch cells of int E[h_k | y]^2 p(y) dy, k = 0..max_order.
+    """Numeric sum over cells of int E[h_k | y]^2 p(y) dy, k = 0..max_order.
 
-    Injective cells are skipped (their contribution is positive for every k and is
-    reported structurally). Returns (values, error estimates).
+    Injective cells (where the integrand is h_k(z)^2 phi(z)) are skipped unless
+    ``include_injective``: the exponent search only needs to know that they are positive.
+    Returns (values, error estimates).
     """
     z = structure.variable
     totals = [mpmath.mpf(0)] * (max_order + 1)
@@ -320,7 +329,7 @@ def cell_contributions(
         norms = [1 / mpmath.sqrt(mpmath.factorial(k)) for k in range(max_order + 1)]
         root2pi = mpmath.sqrt(2 * mpmath.pi)
         for cell in structure.cells:
-            if cell.injective:
+            if cell.injective and not include_injective:
                 continue
             reference = cell.branches[0]
             ref = structure.branches[reference]

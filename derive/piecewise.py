@@ -150,6 +150,11 @@ def _roots_of(part: sympy.Expr, z, lower, upper) -> tuple[list, bool]:
 
 
 def _numeric_roots(part: sympy.Expr, z, lower, upper) -> list:
+    """Sign changes of ``part`` on a fine grid, refined to 50 digits.
+
+    Grid values that underflow or overflow in floating point (e.g. 1 - tanh(z)^2 for
+    |z| > 19) are re-evaluated in mpmath, so underflow is never mistaken for a zero.
+    """
     lo = max(_sort_key(lower), -ROOT_WINDOW)
     hi = min(_sort_key(upper), ROOT_WINDOW)
     if not lo < hi:
@@ -159,18 +164,34 @@ def _numeric_roots(part: sympy.Expr, z, lower, upper) -> list:
     grid = np.linspace(lo, hi, _GRID)[1:-1]
     with np.errstate(all="ignore"):
         values = np.asarray(f_np(grid), dtype=float) * np.ones_like(grid)
+    signs = np.sign(values)
+    suspicious = np.nonzero((np.abs(values) < 1e-250) | ~np.isfinite(values))[0]
+    with mpmath.workdps(30):
+        for i in suspicious:
+            try:
+                value = mpmath.mpmathify(f_mp(mpmath.mpf(grid[i])))
+                value = value.real if isinstance(value, mpmath.mpc) else value
+                signs[i] = 0 if abs(value) < mpmath.mpf(10) ** -1000 else mpmath.sign(value)
+            except (ZeroDivisionError, ValueError, OverflowError):
+                signs[i] = 0
     roots = []
-    sign = np.sign(values)
-    for i in np.nonzero(sign[:-1] * sign[1:] < 0)[0]:
-        a, b = grid[i], grid[i + 1]
+    nonzero = np.nonzero(signs)[0]
+    for i, j in zip(nonzero[:-1], nonzero[1:]):
+        if signs[i] * signs[j] > 0:
+            continue
+        a, b = grid[i], grid[j]
         with mpmath.workdps(_DPS + 10):
             try:
                 root = mpmath.findroot(f_mp, (mpmath.mpf(a), mpmath.mpf(b)), solver="anderson")
             except (ValueError, ZeroDivisionError):
                 root = mpmath.mpf(a + b) / 2
         roots.append(sympy.Float(root, _DPS))
-    for i in np.nonzero(sign == 0)[0]:
-        roots.append(sympy.Float(grid[i], _DPS))
+    # grid points that are exact zeros between two values of the same sign (a double root)
+    for i in np.nonzero(signs == 0)[0]:
+        left, right = signs[:i][signs[:i] != 0], signs[i + 1:][signs[i + 1:] != 0]
+        if left.size and right.size and left[-1] == right[0] and np.abs(values[i]) == 0:
+            if np.all(np.isfinite(values[max(i - 1, 0): i + 2])):
+                roots.append(sympy.Float(grid[i], _DPS))
     return roots
 
 

@@ -1,0 +1,39 @@
+"""Command line of the benchmarks: ``python -m bench <bench> [options]``.
+
+Each bench is a module that provides ``add_arguments(parser)`` and ``main(args) -> int``;
+adding a bench means adding one entry to ``BENCHES``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import analyze
+
+#: subcommand -> (module, one-line description)
+BENCHES = {
+    "analyze": (analyze, "time derive.analyze on the catalog against sympy and mpmath baselines"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmarks of derive; baselines are measured in the same run.",
+    )
+    commands = parser.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    for name, (module, summary) in BENCHES.items():
+        sub = commands.add_parser(name, help=summary, description=module.__doc__.split("\n\n")[0])
+        module.add_arguments(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module, _ = BENCHES[args.bench]
+    return module.main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
