@@ -38,6 +38,8 @@ _DPS = 50
 #: known to 1e-12 relative; zeros are still driven to the absolute tolerance 10^-digits
 _RELATIVE = 1e-12
 _MAX_LEVEL = 9
+#: most extra digits spent on a node whose label sits next to a critical value
+_MAX_EXTRA = 320
 
 
 class LevelSetError(ValueError):
@@ -228,6 +230,10 @@ def atom_contributions(structure: LevelSetStructure, max_order: int) -> list[sym
     return out
 
 
+class _Unresolved(ArithmeticError):
+    """A label too close to a critical value for the working precision."""
+
+
 class _BranchInverse:
     """Solve sigma(z) = y on one monotone branch by safeguarded Newton in mpmath.
 
@@ -272,10 +278,10 @@ class _BranchInverse:
     def __call__(self, y):
         lo, hi = self._bracket(y)
         g_lo, g_hi = self._g(lo, y), self._g(hi, y)
-        if g_lo >= 0:
-            return lo
-        if g_hi <= 0:
-            return hi
+        if g_lo >= 0 or g_hi <= 0:
+            # y lies at (or, by rounding, beyond) the end of this branch's image: the root
+            # is the branch end itself, where the level-set weight cannot be evaluated
+            raise _Unresolved()
         x = (lo + hi) / 2
         try:
             from scipy.optimize import brentq  # imported here: scipy.optimize is slow to load
@@ -346,27 +352,44 @@ def cell_contributions(
             df_ref = inverse.df_mp
             f_ref = inverse.f_mp
 
-            def integrand(x, others=others, df_ref=df_ref, f_ref=f_ref):
+            ends = [e for e in (cell.lower, cell.upper) if mpmath.isfinite(e)]
+
+            def integrand(x, others=others, df_ref=df_ref, f_ref=f_ref, ends=ends):
+                # Roots next to a critical value y_c are ill-conditioned: |y - y_c| = 10^-m
+                # costs about m digits. Raise the precision by that much for such nodes so
+                # that the level-set weights stay accurate all the way to the cell's ends.
+                base = mpmath.mp.dps
                 y = f_ref(x)
-                slope = abs(df_ref(x))
-                points = [x]
-                weights = [mpmath.exp(-x * x / 2) / root2pi]
-                for i in others:
-                    xi = inverses[i](y)
-                    di = abs(inverses[i].df_mp(xi))
-                    if di == 0:
-                        # y equals a critical value to working precision: only the outermost
-                        # quadrature nodes land here, where the rule's weight is negligible
-                        return [mpmath.mpf(0)] * (max_order + 1)
-                    points.append(xi)
-                    weights.append(mpmath.exp(-xi * xi / 2) / root2pi * slope / di)
-                mass = mpmath.fsum(weights)
-                he = [_hermite_row(p, max_order) for p in points]
-                row = []
-                for k in range(max_order + 1):
-                    m = mpmath.fsum(w * h[k] for w, h in zip(weights, he)) * norms[k]
-                    row.append(m * m / mass)
-                return row
+                gap = min([abs(y - e) / max(1, abs(e)) for e in ends] + [mpmath.mpf(1)])
+                extra = 0 if gap > mpmath.mpf(10) ** -3 else (
+                    _MAX_EXTRA if gap == 0 else min(_MAX_EXTRA, int(-mpmath.log10(gap)) + 5))
+                with mpmath.workdps(base + extra):
+                    x = +x
+                    if extra:
+                        y = f_ref(x)
+                    slope = abs(df_ref(x))
+                    points = [x]
+                    weights = [mpmath.exp(-x * x / 2) / root2pi]
+                    for i in others:
+                        try:
+                            xi = inverses[i](y)
+                        except _Unresolved:
+                            xi = None
+                        di = 0 if xi is None else abs(inverses[i].df_mp(xi))
+                        if di == 0:
+                            # y is a critical value to working precision: only nodes within
+                            # 10^-(2*_MAX_EXTRA/3) of the cell's end land here, where the
+                            # rule's weight is far below the precision asked for
+                            return [mpmath.mpf(0)] * (max_order + 1)
+                        points.append(xi)
+                        weights.append(mpmath.exp(-xi * xi / 2) / root2pi * slope / di)
+                    mass = mpmath.fsum(weights)
+                    he = [_hermite_row(p, max_order) for p in points]
+                    row = []
+                    for k in range(max_order + 1):
+                        m = mpmath.fsum(w * h[k] for w, h in zip(weights, he)) * norms[k]
+                        row.append(m * m / mass)
+                return [+v for v in row]
 
             values, errs = integrate(
                 integrand, s, t, digits=digits, relative=_RELATIVE, max_level=_MAX_LEVEL
