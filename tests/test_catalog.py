@@ -1,0 +1,66 @@
+"""The built-in catalog: every sourced literature value is recomputed by the engine."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+import pytest
+import sympy
+
+from derive.catalog import entries, resolve
+from derive.target import Z
+
+from conftest import ROOT, analysis_of
+
+SINGLE = [e for e in entries() if e.target.is_single_index]
+
+
+def test_catalog_size_and_names_unique():
+    names = [e.name for e in entries()]
+    assert len(names) >= 15
+    assert len(set(n.lower() for n in names)) == len(names)
+
+
+@pytest.mark.parametrize("entry", SINGLE, ids=lambda e: e.name)
+def test_literature_exponents(entry):
+    literature = entry.literature
+    analysis = analysis_of(entry.name)
+    if "information_exponent" in literature:
+        assert analysis.information_exponent.value == literature["information_exponent"]
+    if "generative_exponent" in literature:
+        assert analysis.generative_exponent.value == literature["generative_exponent"]
+    for order, text in literature.get("hermite", {}).items():
+        expected = sympy.sympify(text)  # catalog data written by us, not user input
+        c = analysis.hermite.coefficient(int(order))
+        assert abs(float(c.value) - float(expected)) < 1e-25
+        if c.exact is not None:
+            assert sympy.simplify(c.exact - expected) == 0
+
+
+def test_multi_index_entries_parse():
+    multi = [e for e in entries() if not e.target.is_single_index]
+    assert {e.name for e in multi} >= {"staircase3", "product2", "product3", "parity3"}
+    assert resolve("product3").index_dimension == 3
+
+
+def test_resolve_prefers_catalog_then_file_then_expression(tmp_path):
+    assert resolve("He3").expression == Z**3 - 3 * Z
+    assert resolve("he3").expression == Z**3 - 3 * Z
+    assert resolve("z**2").expression == Z**2
+
+
+@pytest.mark.slow
+def test_wheel_ships_templates_and_catalog(tmp_path):
+    """`pip install .` builds a wheel; it must carry the templates and the catalog data."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps",
+         "-w", str(tmp_path), "-q"],
+        check=True, capture_output=True, timeout=600,
+    )
+    (wheel,) = tmp_path.glob("derive-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "derive/templates/latex/analysis_summary.tex.j2" in names
+    assert "derive/data/catalog.toml" in names
+    assert "solvers/__init__.py" in names
