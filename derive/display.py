@@ -16,7 +16,9 @@ def analysis_table(analysis) -> str:
     lines = []
     title = target.name or target.text
     lines.append(f"target      {title}")
-    lines.append(f"expression  y = {target.expression}" + (
+    shown = f"{target.text}   [sympy: {target.expression}]" if target.text != str(
+        target.expression) else target.text
+    lines.append(f"expression  y = {shown}" + (
         f" + sqrt({target.noise}) xi" if target.noise != 0 else ""))
     lines.append(f"variables   {', '.join(map(str, target.variables))} "
                  f"(index dimension r = {target.index_dimension})")
@@ -38,10 +40,9 @@ def analysis_table(analysis) -> str:
                 f"  {c.order:>3}  {exact:<28} {value:>24}  {c.status:<12} {c.certificate.label}"
             )
         residual = expansion.parseval_residual_exact
-        residual_text = (
-            f"{residual} (exact)" if residual is not None
-            else f"{mpmath.nstr(expansion.parseval_residual, 6)}"
-        )
+        residual_text = mpmath.nstr(expansion.parseval_residual, 6)
+        if residual is not None:
+            residual_text += f" (exact: {_cell(sympy.sstr(residual), 50)})"
         norm = (
             sympy.sstr(expansion.norm_squared_exact) if expansion.norm_squared_exact is not None
             else mpmath.nstr(expansion.norm_squared, 16)

@@ -84,6 +84,10 @@ class ExponentResult:
                 kinds.append(label)
         return "+".join(kinds) if kinds else UNDETERMINED
 
+    def __str__(self) -> str:
+        value = "undetermined" if self.value is None else str(self.value)
+        return f"{self.name} {value} [{self.certificate}]: {self.summary}"
+
     def to_dict(self) -> dict:
         return {
             "value": self.value,
