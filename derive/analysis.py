@@ -14,7 +14,13 @@ import sympy
 
 from . import __version__
 from .errors import DeriveError
-from .exponents import ExponentResult, generative_exponent, information_exponent
+from .exponents import (
+    ExponentResult,
+    OrderEvidence,
+    generative_exponent,
+    information_exponent,
+)
+from .multiindex import MultiIndexAnalysis, analyze_multi_index
 from .hermite import DEFAULT_DIGITS, DEFAULT_ORDER, HermiteExpansion, hermite_expansion
 from .piecewise import decompose
 from .target import Target, parse_target
@@ -29,17 +35,31 @@ class Analysis:
     information_exponent: ExponentResult | None
     generative_exponent: ExponentResult | None
     notes: tuple[str, ...] = ()
+    multi_index: MultiIndexAnalysis | None = None
 
     def to_dict(self) -> dict:
         target = self.target.to_dict()
-        return {
+        out = {
             "target": target,
             "hermite": None if self.hermite is None else self.hermite.to_dict(),
             "information_exponent": _exponent_dict(self.information_exponent),
             "generative_exponent": _exponent_dict(self.generative_exponent),
-            "notes": list(self.notes),
-            "version": __version__,
         }
+        if self.multi_index is not None:
+            m = self.multi_index
+            out["hermite"] = m.hermite_dict()
+            target["effective_dimension"] = m.effective_dimension
+            target["effective_basis"] = [[str(x) for x in v] for v in m.effective_basis]
+            out["information_leap"] = m.information.to_dict()
+            out["generative_leap"] = m.generative.to_dict()
+            out["giant_step"] = m.giant_step_dict()
+            out["coordinate_leap"] = m.coordinate.to_dict()
+        else:
+            target["effective_dimension"] = 1
+            out.update(_single_index_leaps(self.information_exponent, self.generative_exponent))
+        out["notes"] = list(self.notes)
+        out["version"] = __version__
+        return out
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -48,6 +68,47 @@ class Analysis:
         from .latex import analysis_latex
 
         return analysis_latex(self)
+
+
+def _single_index_leaps(information: ExponentResult, generative: ExponentResult) -> dict:
+    """For r = 1 the filtrations have one step: information leap = IE, generative leap = GE."""
+
+    def leap(result: ExponentResult) -> dict:
+        if result.value is None:
+            return {"value": None, "steps": [], "undetermined": result.summary}
+        return {"value": result.value, "steps": [{
+            "order": result.value, "dimension_added": 1, "basis": [["1"]],
+            "certificate": result.certificate, "why": result.summary}],
+            "undetermined": None}
+
+    ie = information.value
+    one_step = []
+    if ie is not None:
+        one_step = [{"batch_exponent": ell, "dimension_learned": int(ell >= ie)}
+                    for ell in range(1, ie + 1)]
+    return {
+        "information_leap": leap(information),
+        "generative_leap": leap(generative),
+        "giant_step": {
+            "one_step": one_step,
+            "multi_step_linear_batch": [{"step": 1, "dimension_learned": 1}] if ie == 1 else [],
+            "source": "Dandi, Krzakala, Loureiro, Pesce, Stephan, JMLR 2024 (arXiv:2305.18270)",
+        },
+    }
+
+
+def _multi_exponent(name: str, filtration) -> ExponentResult:
+    """The first step's order of a filtration: the multi-index analogue of IE / GE."""
+    if not filtration.steps:
+        summary = filtration.undetermined or "no direction is revealed"
+        return ExponentResult(name, None, 0, (), "undetermined: " + summary)
+    step = filtration.steps[0]
+    evidence = (OrderEvidence(step.order, "nonzero", step.certificate),)
+    return ExponentResult(
+        name, step.order, step.order, evidence,
+        f"first directions revealed at order {step.order} ({step.dimension_added} "
+        f"direction(s)); lower orders vanish",
+    )
 
 
 def _exponent_dict(result: ExponentResult | None) -> dict:
@@ -75,9 +136,12 @@ def analyze(
         target = parse_target(target.text, noise=noise, name=target.name,
                               latex_name=target.latex_name, notes=target.notes)
     if not target.is_single_index:
-        raise DeriveError(
-            f"'{target.text}' is a multi-index target (r = {target.index_dimension}); its "
-            f"Hermite tensors and leap filtrations are not implemented yet"
+        multi = analyze_multi_index(target, max_order=min(max_order, 8))
+        return Analysis(
+            target, None,
+            _multi_exponent("information exponent", multi.information),
+            _multi_exponent("generative exponent", multi.generative),
+            (), multi,
         )
     z = target.variables[0]
     form = decompose(target.expression, z)
@@ -99,4 +163,4 @@ def analyze(
     return Analysis(target, expansion, information, generative, tuple(notes))
 
 
-__all__ = ["Analysis", "analyze", "sympy"]
+__all__ = ["Analysis", "analyze", "DeriveError", "sympy"]

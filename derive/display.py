@@ -52,6 +52,8 @@ def analysis_table(analysis) -> str:
             f"sum_(k<={expansion.max_order}) k! c_k^2 = {mpmath.nstr(expansion.parseval_sum, 12)}; "
             f"tail {residual_text}"
         )
+    if analysis.multi_index is not None:
+        lines.extend(_multi_index_lines(analysis.multi_index))
     for result in (analysis.information_exponent, analysis.generative_exponent):
         if result is None:
             continue
@@ -81,3 +83,36 @@ def catalog_table(entries) -> str:
     lines.append("IE/GE: information and generative exponents (leaps for r > 1) as stated in "
                  "the sources; '-' where no sourced value is recorded.")
     return "\n".join(lines)
+
+
+def _vector(v) -> str:
+    return "(" + ", ".join(sympy.sstr(x) for x in v) + ")"
+
+
+def _multi_index_lines(m) -> list[str]:
+    lines = ["", "Hermite coefficients  c_alpha = E[y He_alpha(z)] / alpha!  (probabilists'; "
+             "exact; all others are 0)"]
+    for alpha, value in m.coefficients.items():
+        lines.append(f"  alpha = {str(alpha):<20} c = {sympy.sstr(value)}")
+    lines.append("")
+    lines.append(f"effective dimension   {m.effective_dimension} (the span of grad g)")
+    for filtration in (m.information, m.generative, m.linear_giant_steps):
+        lines.append("")
+        value = filtration.leap
+        shown = "undetermined" if value is None and filtration.undetermined else (
+            "-" if value is None else str(value))
+        lines.append(f"{filtration.name}: {shown}   "
+                     f"(learns {filtration.learned_dimension} of "
+                     f"{filtration.effective_dimension} directions)")
+        for i, step in enumerate(filtration.steps, start=1):
+            basis = ", ".join(_vector(v) for v in step.basis)
+            lines.append(f"    step {i}: order {step.order}, +{step.dimension_added} "
+                         f"[{step.certificate.label}] {basis}")
+        if filtration.undetermined:
+            lines.append(f"    undetermined at {filtration.undetermined}")
+    lines.append("")
+    lines.append("one giant step with batch n = Theta(d^l):  " + ", ".join(
+        f"l={s.batch_exponent}: {s.dimension_learned} dir." for s in m.one_step))
+    coordinate = m.coordinate
+    lines.append(f"coordinate leap (Abbe et al. 2023, in the given basis): {coordinate.value}")
+    return lines
