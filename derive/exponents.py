@@ -42,6 +42,7 @@ from .levelsets import (
     cell_contributions,
     level_set_structure,
 )
+from .labels import peel_injective
 from .piecewise import PiecewiseForm
 
 
@@ -135,8 +136,11 @@ def _show(c) -> str:
 class _GenerativeSearch:
     """State for deciding lambda_k^2 order by order."""
 
-    def __init__(self, expansion, form: PiecewiseForm | None, max_order: int, digits: int):
+    def __init__(self, expansion, form: PiecewiseForm | None, max_order: int, digits: int,
+                 label: sympy.Expr | None = None):
         self.expansion = expansion
+        #: the link whose powers serve as test functions (the peeled one when available)
+        self.label = expansion.expression if label is None else label
         self.form = form
         self.max_order = max_order
         self.digits = digits
@@ -153,7 +157,7 @@ class _GenerativeSearch:
 
     def power_expansion(self, j: int) -> HermiteExpansion | None:
         if j not in self._powers:
-            expr = sympy.expand(self.expansion.expression**j)
+            expr = sympy.expand(self.label**j)
             try:
                 self._powers[j] = hermite_expansion(expr, self.max_order, self.digits)
             except DeriveError:  # a power outside L^2 gives no bound; not an error
@@ -268,13 +272,20 @@ def generative_exponent(
     from .piecewise import decompose
 
     max_order = expansion.max_order if max_order is None else max_order
-    if form is None:
+    inner, maps = peel_injective(expansion.expression, expansion.variable)
+    peel_note = ""
+    if maps:
+        # y = T(inner) with T injective: same conditional laws, simpler level sets
+        form = decompose(inner, expansion.variable)
+        peel_note = (f"; computed on g = {inner} since y = T(g) with T injective "
+                     f"({', '.join(maps)}), which leaves E[h_k | y] unchanged")
+    elif form is None:
         form = decompose(expansion.expression, expansion.variable)
-    search = _GenerativeSearch(expansion, form, max_order, digits)
+    search = _GenerativeSearch(expansion, form, max_order, digits, inner)
     evidence: list[OrderEvidence] = []
-    noise_note = ""
+    noise_note = peel_note
     if noise != 0:
-        noise_note = (
+        noise_note += (
             f"; label noise of variance {noise} leaves the zeros unchanged (Gaussian "
             f"convolution is injective), so the noiseless level sets decide"
         )
