@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import jinja2
 
 
 def template_root() -> Path:
-    """The templates folder (``derive/templates`` when installed, ``templates/`` in a checkout)."""
-    try:
-        root = Path(str(resources.files("derive.templates")))
+    """The templates folder (``derive/templates`` when installed, ``templates/`` in a checkout).
+
+    The wheel maps the top-level ``templates/`` folder to ``derive/templates`` (see
+    pyproject.toml), so an installed copy finds it next to this module.
+    """
+    package = Path(__file__).resolve().parent
+    for root in (package / "templates", package.parent / "templates"):
         if (root / "latex").is_dir():
             return root
-    except ModuleNotFoundError:
-        pass
-    checkout = Path(__file__).resolve().parent.parent / "templates"
-    if checkout.is_dir():
-        return checkout
     raise FileNotFoundError("derive templates are missing from this installation")
 
 

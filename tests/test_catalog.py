@@ -64,3 +64,21 @@ def test_wheel_ships_templates_and_catalog(tmp_path):
     assert "derive/templates/latex/analysis_summary.tex.j2" in names
     assert "derive/data/catalog.toml" in names
     assert "solvers/__init__.py" in names
+    # the installed copy (not the checkout) finds its templates and catalog
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target),
+         str(wheel), "-q"],
+        check=True, capture_output=True, timeout=600,
+    )
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import derive; "
+        "assert derive.__file__.startswith(sys.argv[1]), derive.__file__; "
+        "from derive.cli import main; sys.exit(main(['analyze', 'abs', '--latex']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(target)], capture_output=True, text=True,
+        cwd=tmp_path, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "\\begin{tabular}" in result.stdout
