@@ -45,6 +45,19 @@ def _build_parser() -> argparse.ArgumentParser:
     output.add_argument("--json", action="store_true", help="print one JSON object")
     output.add_argument("--latex", action="store_true", help="print a LaTeX fragment")
 
+    staircase = sub.add_parser(
+        "staircase",
+        help="graph of the learning order (which directions, at which order, by which family)",
+        description=(
+            "Nodes are learned subspaces, edges the steps of the information-leap "
+            "(correlational), generative-leap and linear-batch giant-step filtrations."
+        ),
+    )
+    staircase.add_argument("target", help="expression, catalog name or .toml file")
+    staircase.add_argument("--format", choices=["tikz", "dot", "json", "png"], default="tikz")
+    staircase.add_argument("-o", "--output", default=None, metavar="PATH",
+                           help="write to PATH (required for png; text formats print otherwise)")
+
     catalog = sub.add_parser("catalog", help="list built-in targets with their known values")
     catalog.add_argument("--json", action="store_true", help="print JSON")
     return parser
@@ -64,6 +77,77 @@ def _run_analyze(args) -> int:
         print(analysis._repr_latex_())
     else:
         print(analysis_table(analysis))
+    return 0
+
+
+def _filtrations_for(analysis) -> dict:
+    from .certificates import Certificate
+    from .leap import Filtration, FiltrationStep
+
+    if analysis.multi_index is not None:
+        m = analysis.multi_index
+        return {"correlational": m.information, "generative": m.generative,
+                "giant-step": m.linear_giant_steps}
+
+    def single(name, result, only_order_one=False):
+        steps = ()
+        if result.value is not None and (not only_order_one or result.value == 1):
+            steps = (FiltrationStep(result.value, ((1,),),
+                                    Certificate(result.certificate, result.summary)),)
+        return Filtration(name, steps, len(steps), 1,
+                          None if result.value is not None else result.summary)
+
+    return {
+        "correlational": single("information leap", analysis.information_exponent),
+        "generative": single("generative leap", analysis.generative_exponent),
+        "giant-step": single("giant steps with batch n = Theta(d)",
+                             analysis.information_exponent, only_order_one=True),
+    }
+
+
+def _write_atomically(path, data: bytes) -> None:
+    """Write to a temporary file beside ``path`` and rename: never a half-written file."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        raise DeriveError(f"output folder does not exist: {path.parent}")
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _run_staircase(args) -> int:
+    import tempfile
+    from pathlib import Path
+
+    from .analysis import analyze
+    from .staircase import staircase_graph, to_dot, to_json, to_png, to_tikz
+
+    analysis = analyze(args.target)
+    graph = staircase_graph(_filtrations_for(analysis), analysis.target.index_dimension)
+    if args.format == "png":
+        if not args.output:
+            raise DeriveError("--format png needs -o PATH")
+        with tempfile.TemporaryDirectory() as folder:
+            produced = to_png(graph, Path(folder) / "staircase.png")
+            _write_atomically(args.output, Path(produced).read_bytes())
+        print(f"wrote {args.output}")
+        return 0
+    text = {"tikz": to_tikz, "dot": to_dot, "json": to_json}[args.format](graph)
+    if args.output:
+        _write_atomically(args.output, text.encode("utf-8"))
+        print(f"wrote {args.output}")
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
     return 0
 
 
@@ -99,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_analyze(args)
         if args.command == "catalog":
             return _run_catalog(args)
+        if args.command == "staircase":
+            return _run_staircase(args)
     except DeriveError as exc:
         print(f"derive: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -110,6 +110,8 @@ def _multi_index_lines(m) -> list[str]:
                          f"[{step.certificate.label}] {basis}")
         if filtration.undetermined:
             lines.append(f"    undetermined at {filtration.undetermined}")
+        if filtration.stopped:
+            lines.append(f"    stops: {filtration.stopped}")
     lines.append("")
     lines.append("one giant step with batch n = Theta(d^l):  " + ", ".join(
         f"l={s.batch_exponent}: {s.dimension_learned} dir." for s in m.one_step))

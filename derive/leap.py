@@ -34,7 +34,8 @@ from dataclasses import dataclass
 
 import sympy
 
-from .certificates import EXACT, INEQUALITY, SYMMETRY, UNDETERMINED, Certificate
+from .certificates import EXACT, INEQUALITY, Certificate
+from .errors import DeriveError
 from .tensors import ConditionedPolynomial, as_polynomial, hermite_coefficients, multi_indices
 
 DEFAULT_MAX_ORDER = 8
@@ -75,6 +76,8 @@ class Filtration:
     learned_dimension: int
     effective_dimension: int
     undetermined: str | None = None
+    #: why the filtration stopped short of the effective dimension, when it did so provably
+    stopped: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -93,13 +96,16 @@ class Filtration:
             "learned_dimension": self.learned_dimension,
             "effective_dimension": self.effective_dimension,
             "undetermined": self.undetermined,
+            "stopped": self.stopped,
         }
 
 
 def _polynomial(expr, variables):
     poly = as_polynomial(sympy.expand(expr), variables)
     if poly is None:
-        raise ValueError("leap filtrations are implemented for polynomial targets")
+        raise DeriveError(
+            f"leap filtrations are implemented for polynomial targets; '{expr}' is not one"
+        )
     return poly
 
 
@@ -143,6 +149,7 @@ def _filtration(expr, variables, kind: str, max_order: int) -> Filtration:
     orthogonal: list[sympy.Matrix] = []
     steps: list[FiltrationStep] = []
     undetermined = None
+    stopped = None
     while len(learned) < effective:
         cp = ConditionedPolynomial(poly.as_expr(), variables, _basis_matrix(orthogonal))
         symmetries = cp.sign_symmetries() if kind == "generative" else []
@@ -172,23 +179,26 @@ def _filtration(expr, variables, kind: str, max_order: int) -> Filtration:
                 )
                 break
         if found is None:
+            if undetermined is None:
+                stopped = (
+                    "E[y z_perp | z_S] = 0 exactly: no first-order coupling to the remaining "
+                    "directions" if kind == "linear" else
+                    f"no remaining direction is revealed up to order {max_order}"
+                )
             break
         k, directions, used = found
-        # keep only directions outside the learned span
+        # keep only directions outside the learned span (the tensors live in S-perp, so a
+        # non-zero tensor always adds at least one)
         basis = _orthonormal(directions, orthogonal_normalised(orthogonal))
-        if not basis:
-            break
         orthogonal.extend(_rational_orthogonal(directions, orthogonal))
         learned.extend(basis)
         steps.append(FiltrationStep(k, tuple(tuple(v) for v in basis), _step_certificate(kind, k, used)))
-        if undetermined:
-            break
     names = {
         "information": "information leap",
         "generative": "generative leap",
         "linear": "giant steps with batch n = Theta(d)",
     }
-    return Filtration(names[kind], tuple(steps), len(learned), effective, undetermined)
+    return Filtration(names[kind], tuple(steps), len(learned), effective, undetermined, stopped)
 
 
 def orthogonal_normalised(vectors: list[sympy.Matrix]) -> list[sympy.Matrix]:

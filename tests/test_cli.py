@@ -107,3 +107,31 @@ def test_bad_input_is_one_line_exit_2(cli, args, fragment):
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("fmt", ["tikz", "dot", "json"])
+def test_staircase_text_formats(cli, fmt):
+    result = cli("staircase", "z1 + z1*z2 + z1*z2*z3", "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    if fmt == "json":
+        data = json.loads(out)
+        orders = sorted(e["order"] for e in data["edges"] if e["family"] == "correlational")
+        assert orders == [1, 1, 1]  # THEORY.md §4: three order-1 steps
+    elif fmt == "tikz":
+        assert "\\begin{tikzpicture}" in out and "\\end{tikzpicture}" in out
+    else:
+        assert out.startswith("digraph staircase")
+
+
+def test_staircase_png_and_atomic_output(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "stairs.png"
+    result = cli("staircase", "z1*z2*z3", "--format", "png", "-o", str(path))
+    assert result.returncode == 0, result.stderr
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["stairs.png"]  # no temporary left over
+    bad = cli("staircase", "z1*z2", "--format", "png")
+    assert bad.returncode == 2 and "needs -o" in bad.stderr
+    missing = cli("staircase", "z1*z2", "--format", "dot", "-o", str(tmp_path / "no" / "x.dot"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
