@@ -295,7 +295,12 @@ class CoordinateLeap:
 
 def coordinate_leap(expr, variables) -> CoordinateLeap:
     """Leap of Abbe, Boix-Adsera, Misiakiewicz (2023) for the target in its given basis."""
-    support = [alpha for alpha in hermite_coefficients(expr, variables, 10**6) if any(alpha)]
+    return coordinate_leap_from_support(hermite_coefficients(expr, variables, 10**6))
+
+
+def coordinate_leap_from_support(coefficients) -> CoordinateLeap:
+    """Greedy (optimal) leap over the multi-indices with non-zero Hermite coefficient."""
+    support = [alpha for alpha in coefficients if any(alpha)]
     seen: set[int] = set()
     remaining = list(support)
     taken = []

@@ -23,6 +23,7 @@ from .leap import (
     Filtration,
     OneStepResult,
     coordinate_leap,
+    coordinate_leap_from_support,
     generative_filtration,
     index_subspace,
     information_filtration,
@@ -30,6 +31,15 @@ from .leap import (
     one_giant_step,
 )
 from .target import Target
+from .separable import (
+    MAX_ORDER as SEPARABLE_ORDER,
+    generative_filtration_separable,
+    hermite_coefficients_separable,
+    information_filtration_separable,
+    linear_giant_steps_separable,
+    one_giant_step_separable,
+    separate,
+)
 from .tensors import as_polynomial, hermite_coefficients
 
 MAX_DEGREE = 12
@@ -48,27 +58,35 @@ class MultiIndexAnalysis:
     linear_giant_steps: Filtration
     one_step: tuple[OneStepResult, ...]
     coordinate: CoordinateLeap
+    #: error bounds of numeric coefficients (absent: exact)
+    bounds: dict | None = None
+    #: orders the coefficient table covers when the expansion does not terminate
+    truncated: bool = False
 
     def first_order(self, filtration: Filtration) -> int | None:
         return filtration.steps[0].order if filtration.steps else None
 
     def hermite_dict(self) -> dict:
         rows = []
+        bounds = self.bounds or {}
         for alpha, value in self.coefficients.items():
+            bound = bounds.get(alpha)
             rows.append({
                 "order": sum(alpha),
                 "multi_index": list(alpha),
-                "exact": str(value),
+                "exact": None if bound is not None else str(value),
                 "value": float(value),
-                "error_bound": 0.0,
+                "error_bound": float(bound or 0.0),
                 "status": "nonzero",
-                "certificate": "exact-symbolic",
+                "certificate": f"numeric(bound={bound:.1g})" if bound is not None
+                else "exact-symbolic",
             })
         return {
             "max_order": self.max_order,
             "convention": "probabilists' He_alpha = prod_i He_alpha_i(z_i), "
                           "c_alpha = E[g He_alpha] / alpha!; entries not listed are exactly 0",
-            "method": "polynomial basis change (Stein)",
+            "method": "separable: products of univariate expansions" if self.truncated
+            else "polynomial basis change (Stein)",
             "coefficients": rows,
         }
 
@@ -91,11 +109,15 @@ def analyze_multi_index(target: Target, max_order: int = 8) -> MultiIndexAnalysi
     variables = target.variables
     poly = as_polynomial(expr, variables)
     if poly is None:
-        raise DeriveError(
-            f"'{target.text}': multi-index targets are analysed exactly when they are "
-            f"polynomials in z1..z{len(variables)}; non-polynomial ones (sign, relu, ratios) "
-            f"are not supported yet"
-        )
+        form = separate(target.expression, variables)
+        if form is None:
+            raise DeriveError(
+                f"'{target.text}': non-polynomial multi-index targets are analysed when they "
+                f"are sums of products of functions of one coordinate each (e.g. "
+                f"sign(z1*z2), relu(z1)*z2); this one mixes coordinates inside a function, "
+                f"which is not supported yet"
+            )
+        return _analyze_separable(form, target)
     if poly.total_degree() > MAX_DEGREE:
         raise DeriveError(
             f"'{target.text}': degree {poly.total_degree()} too large for the exact "
@@ -116,4 +138,34 @@ def analyze_multi_index(target: Target, max_order: int = 8) -> MultiIndexAnalysi
         linear_giant_steps=linear_batch_giant_steps(expr, variables),
         one_step=one_giant_step(expr, variables, order),
         coordinate=coordinate_leap(expr, variables),
+    )
+
+
+def _analyze_separable(form, target: Target) -> MultiIndexAnalysis:
+    values = hermite_coefficients_separable(form, SEPARABLE_ORDER)
+    coefficients = {a: (v.exact if v.exact is not None else sympy.Float(v.value, 20))
+                    for a, v in values.items()}
+    bounds = {a: v.bound for a, v in values.items() if v.exact is None}
+    information = information_filtration_separable(form)
+    try:
+        generative = generative_filtration_separable(form)
+    except DeriveError as exc:
+        generative = Filtration("generative leap", (), 0, information.effective_dimension,
+                                str(exc))
+    r = form.r
+    dependent = [i for i in range(r) if any(fs[i] != 1 for _, fs in form.terms)]
+    basis = tuple(tuple(sympy.Integer(int(j == i)) for j in range(r)) for i in dependent)
+    support = {a: 1 for a in coefficients}
+    return MultiIndexAnalysis(
+        coefficients=coefficients,
+        max_order=SEPARABLE_ORDER,
+        effective_dimension=len(dependent),
+        effective_basis=basis,
+        information=information,
+        generative=generative,
+        linear_giant_steps=linear_giant_steps_separable(form),
+        one_step=one_giant_step_separable(form),
+        coordinate=coordinate_leap_from_support(support),
+        bounds=bounds,
+        truncated=True,
     )

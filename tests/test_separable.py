@@ -1,0 +1,85 @@
+"""Non-polynomial multi-index targets that factor over coordinates (THEORY.md §4)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import sympy
+
+from derive import DeriveError, analyze, parse_target
+from derive.separable import (
+    generative_filtration_separable,
+    hermite_coefficients_separable,
+    information_filtration_separable,
+    separate,
+)
+
+
+def form(text):
+    t = parse_target(text)
+    return separate(t.expression, t.variables)
+
+
+@pytest.mark.parametrize(
+    "text, information, generative",
+    [
+        # Gaussian parity sign(z1...zr): generative leap = information leap = r (DLB 2025)
+        ("sign(z1*z2)", 2, 2),
+        ("sign(z1*z2*z3)", 3, 3),
+        ("sign(z1*z2*z3*z4)", 4, 4),
+        ("sign(z1*z2) + sign(z3)", 2, 2),
+    ],
+)
+def test_parities(text, information, generative):
+    f = form(text)
+    assert information_filtration_separable(f).leap == information
+    assert generative_filtration_separable(f).leap == generative
+
+
+def test_hermite_coefficients_factorise():
+    """c_(1,1)(sign(z1 z2)) = c_1(sign)^2 = 2/pi (THEORY.md §1: c_1 = sqrt(2/pi))."""
+    c = hermite_coefficients_separable(form("sign(z1*z2)"), 4)
+    assert sympy.simplify(c[(1, 1)].exact - 2 / sympy.pi) == 0
+    # c_(3,1) = c_3 c_1 = -(2/pi)/6
+    assert sympy.simplify(c[(3, 1)].exact + sympy.Rational(1, 6) * 2 / sympy.pi) == 0
+    assert (2, 0) not in c and (1, 0) not in c
+
+
+def test_mixed_factor_numeric_coefficients():
+    """relu(z1) z2 + tanh(z3): C_1 = (0, E[relu], c_1(tanh)) (Stein)."""
+    a = analyze("relu(z1)*z2 + tanh(z3)")
+    rows = {tuple(r["multi_index"]): r for r in a.to_dict()["hermite"]["coefficients"]}
+    assert rows[(0, 1, 0)]["value"] == pytest.approx(1 / math.sqrt(2 * math.pi), abs=1e-15)
+    assert rows[(0, 0, 1)]["value"] == pytest.approx(0.6057055096021589, abs=1e-12)
+    assert rows[(0, 0, 1)]["certificate"].startswith("numeric")
+    step = a.multi_index.information.steps[0]
+    v = [float(x) for x in step.basis[0]]
+    norm = math.hypot(1 / math.sqrt(2 * math.pi), 0.6057055096021589)
+    assert v == pytest.approx([0, 1 / math.sqrt(2 * math.pi) / norm, 0.6057055096021589 / norm],
+                              abs=1e-12)
+    # the rotated direction stops the exact filtration: said, not guessed
+    assert a.multi_index.information.leap is None
+    assert "rotated" in a.multi_index.information.undetermined
+
+
+def test_cli_analyze_sign_product(cli):
+    result = cli("analyze", "sign(z1*z2)", "--json")
+    assert result.returncode == 0, result.stderr
+    import json
+
+    data = json.loads(result.stdout)
+    assert data["information_leap"]["value"] == 2
+    assert data["generative_leap"]["value"] == 2
+    assert [s["dimension_learned"] for s in data["giant_step"]["one_step"]] == [0, 2]
+
+
+def test_non_separable_is_refused_clearly():
+    with pytest.raises(DeriveError, match="mixes coordinates"):
+        analyze("relu(z1 + z2)")
+
+
+def test_separation():
+    f = form("sign(z1*z2)*z3 + tanh(z1)")
+    assert f is not None and len(f.terms) == 2
+    assert form("max(z1, z2)") is None
