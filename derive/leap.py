@@ -39,10 +39,19 @@ from .errors import DeriveError
 from .tensors import ConditionedPolynomial, as_polynomial, hermite_coefficients, multi_indices
 
 DEFAULT_MAX_ORDER = 8
-#: test functions y^j of the generative filtration: j <= 4 while j * degree <= 12 (the
-#: expansion of g^j is the cost); the span they find is a lower bound on the step's span
+#: test functions y^j of the generative filtration: j <= 4 while g^j has at most
+#: MAX_TEST_MONOMIALS possible monomials (the expansion of g^j is the cost); the span they
+#: find is a lower bound on the step's span
 GENERATIVE_POWERS = (1, 2, 3, 4)
-MAX_TEST_DEGREE = 12
+MAX_TEST_MONOMIALS = 20_000
+
+
+def _test_degree_budget(r: int) -> int:
+    """Largest total degree D with binom(D + r, r) <= MAX_TEST_MONOMIALS (12 for r = 6)."""
+    degree = 1
+    while sympy.binomial(degree + 1 + r, r) <= MAX_TEST_MONOMIALS:
+        degree += 1
+    return degree
 
 
 @dataclass(frozen=True)
@@ -156,7 +165,8 @@ def _filtration(expr, variables, kind: str, max_order: int) -> Filtration:
         found = None
         orders = range(1, 2) if kind == "linear" else range(1, max_order + 1)
         degree = poly.total_degree()
-        allowed = tuple(j for j in GENERATIVE_POWERS if j == 1 or j * degree <= MAX_TEST_DEGREE)
+        budget = _test_degree_budget(len(variables))
+        allowed = tuple(j for j in GENERATIVE_POWERS if j == 1 or j * degree <= budget)
         for k in orders:
             powers = allowed if kind == "generative" else (1,)
             if kind == "generative" and _symmetric_zero(cp, k, symmetries):
@@ -221,16 +231,16 @@ def _rational_orthogonal(new: list[sympy.Matrix], learned: list[sympy.Matrix]) -
 
 
 def _step_certificate(kind: str, k: int, powers: list[int]) -> Certificate:
-    if kind == "generative" and powers != [1]:
+    if kind == "generative":
         tests = ", ".join(f"y^{j}" if j > 1 else "y" for j in powers)
         return Certificate(INEQUALITY, (
             f"E[T(y, z_S) He_alpha(z_perp)] != 0 exactly for test functions T built from "
-            f"{tests}; lower orders vanish by sign symmetry or exactly; the directions listed "
-            f"are those these test functions see (a lower bound on the step's span)"
+            f"{tests} times monomials in z_S; lower orders vanish by sign symmetry; the "
+            f"directions listed are those these test functions see (a lower bound on the "
+            f"step's span: a later step of the same order may add the rest)"
         ))
     what = {
         "information": f"E[y He_{k}(z_perp) | z_S] is a non-zero polynomial in z_S",
-        "generative": f"E[y He_{k}(z_perp) | z_S] != 0 already (T = y)",
         "linear": "first-order conditional Hermite coefficient E[y z_perp | z_S] != 0",
     }[kind]
     return Certificate(EXACT, what + "; lower orders vanish exactly")
