@@ -22,7 +22,6 @@ from .leap import (
     CoordinateLeap,
     Filtration,
     OneStepResult,
-    coordinate_leap,
     coordinate_leap_from_support,
     generative_filtration,
     index_subspace,
@@ -125,6 +124,7 @@ def analyze_multi_index(target: Target, max_order: int = 8) -> MultiIndexAnalysi
         )
     degree = poly.total_degree()
     order = max(max_order, degree)
+    # order >= degree: the full support, which also decides the coordinate leap
     coefficients = hermite_coefficients(expr, variables, order)
     basis = index_subspace(expr, variables)
     orthonormal = sympy.GramSchmidt(basis, True) if basis else []
@@ -137,7 +137,7 @@ def analyze_multi_index(target: Target, max_order: int = 8) -> MultiIndexAnalysi
         generative=generative_filtration(expr, variables, order),
         linear_giant_steps=linear_batch_giant_steps(expr, variables),
         one_step=one_giant_step(expr, variables, order),
-        coordinate=coordinate_leap(expr, variables),
+        coordinate=coordinate_leap_from_support(coefficients),
     )
 
 
