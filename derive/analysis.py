@@ -15,8 +15,10 @@ import sympy
 from . import __version__
 from .errors import DeriveError
 from .exponents import (
+    ConditionalMoment,
     ExponentResult,
     OrderEvidence,
+    conditional_moments,
     generative_exponent,
     information_exponent,
 )
@@ -36,6 +38,8 @@ class Analysis:
     generative_exponent: ExponentResult | None
     notes: tuple[str, ...] = ()
     multi_index: MultiIndexAnalysis | None = None
+    #: lambda_k^2 = E[E[h_k(z) | y]^2], k = 1..K, when asked for (single-index)
+    conditional: tuple[ConditionalMoment, ...] | None = None
 
     def to_dict(self) -> dict:
         target = self.target.to_dict()
@@ -57,6 +61,8 @@ class Analysis:
         else:
             target["effective_dimension"] = 1
             out.update(_single_index_leaps(self.information_exponent, self.generative_exponent))
+        if self.conditional is not None:
+            out["conditional_moments"] = [m.to_dict() for m in self.conditional]
         out["notes"] = list(self.notes)
         out["version"] = __version__
         return out
@@ -122,6 +128,7 @@ def analyze(
     max_order: int = DEFAULT_ORDER,
     noise: object | None = None,
     digits: int = DEFAULT_DIGITS,
+    conditional: bool = False,
 ) -> Analysis:
     """Analyse a target given as text (``"relu(z)"``), a catalog name or a :class:`Target`.
 
@@ -160,7 +167,10 @@ def analyze(
             f"label noise variance {target.noise}: Hermite coefficients are those of g "
             f"(E[xi He_k(z)] = 0); exponents are unchanged"
         )
-    return Analysis(target, expansion, information, generative, tuple(notes))
+    moments = None
+    if conditional:
+        moments = conditional_moments(expansion, form, max_order, noise=float(target.noise))
+    return Analysis(target, expansion, information, generative, tuple(notes), None, moments)
 
 
 __all__ = ["Analysis", "analyze", "DeriveError", "sympy"]

@@ -39,6 +39,8 @@ def _build_parser() -> argparse.ArgumentParser:
                          help="highest Hermite order (default 12, at most 100)")
     analyze.add_argument("--noise", default=None, metavar="DELTA",
                          help="label-noise variance: y = g(z) + sqrt(DELTA) xi")
+    analyze.add_argument("--conditional", action="store_true",
+                         help="also compute lambda_k^2 = E[E[h_k(z)|y]^2] for every order")
     analyze.add_argument("--digits", type=int, default=30,
                          help="working precision of numeric integrals in digits (default 30)")
     output = analyze.add_mutually_exclusive_group()
@@ -70,7 +72,7 @@ def _run_analyze(args) -> int:
     if not 10 <= args.digits <= 200:
         raise DeriveError(f"--digits must be between 10 and 200, got {args.digits}")
     analysis = analyze(args.target, max_order=args.max_order, noise=args.noise,
-                       digits=args.digits)
+                       digits=args.digits, conditional=args.conditional)
     if args.json:
         print(analysis.to_json())
     elif args.latex:

@@ -63,6 +63,12 @@ def analysis_table(analysis) -> str:
         lines.append(f"  {result.summary}")
         for item in result.evidence:
             lines.append(f"    k={item.order:<3} {item.status:<12} {item.certificate.reason}")
+    if analysis.conditional is not None:
+        lines.append("")
+        lines.append("conditional moments  lambda_k^2 = E[E[h_k(z) | y]^2]  (h_k = He_k/sqrt(k!))")
+        for m in analysis.conditional:
+            exact = f"   = {sympy.sstr(m.exact)}" if m.exact is not None else ""
+            lines.append(f"  k={m.order:<3} {m.value:>22.15g}  +- {m.error_bound:.1e}{exact}")
     for note in analysis.notes:
         lines.append("")
         lines.append(f"note: {note}")

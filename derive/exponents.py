@@ -344,11 +344,13 @@ def conditional_moments(
     form: PiecewiseForm | None = None,
     max_order: int | None = None,
     digits: int = 20,
+    noise: float = 0.0,
 ) -> tuple[ConditionalMoment, ...]:
-    """All lambda_k^2, k = 1..max_order, of the noiseless link (level sets + atoms).
+    """All lambda_k^2, k = 1..max_order (level sets + atoms; :mod:`derive.noisy` with noise).
 
-    Exact for piecewise-constant links; otherwise quadrature over every label cell.
-    Parseval-type check: lambda_k^2 <= E[h_k^2] = 1, with equality for injective links.
+    Noiseless: exact for piecewise-constant links, otherwise high-precision quadrature over
+    every label cell. With label noise of variance ``noise``: double-precision quadrature.
+    Jensen: lambda_k^2 <= E[h_k^2] = 1, with equality for injective noiseless links.
 
     >>> from derive import parse_target, hermite_expansion
     >>> [round(m.value, 12) for m in conditional_moments(hermite_expansion(parse_target("z**2"), 4))]
@@ -359,6 +361,12 @@ def conditional_moments(
     max_order = expansion.max_order if max_order is None else max_order
     if form is None:
         form = decompose(expansion.expression, expansion.variable)
+    if noise:
+        from .noisy import noisy_lambdas
+
+        values, errors = noisy_lambdas(form, float(noise), max_order)
+        return tuple(ConditionalMoment(k, v, e) for k, (v, e) in
+                     enumerate(zip(values, errors), start=1))
     try:
         structure = level_set_structure(form, even=expansion.parity == 0)
     except LevelSetError as exc:

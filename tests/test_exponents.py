@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -164,3 +165,32 @@ def test_conditional_moments_bounded_by_one_and_by_information():
         assert m.value <= 1 + 1e-12
         c = float(e.coefficient(m.order).value)
         assert m.value >= math.factorial(m.order) * c * c / float(e.norm_squared) - 1e-12
+
+
+@pytest.mark.parametrize("noise", [0.25, 1.0, 3.0])
+def test_noisy_conditional_moments_mehler(noise):
+    """y = z + sqrt(Delta) xi: (z, y) Gaussian with correlation rho = (1 + Delta)^-1/2, so
+    E[h_k(z) | y] = rho^k h_k(y / sqrt(1 + Delta)) (Mehler) and lambda_k^2 = (1 + Delta)^-k."""
+    moments = analyze(f"z; noise = {noise}", max_order=5, conditional=True).conditional
+    for m in moments:
+        assert m.value == pytest.approx((1 + noise) ** -m.order, abs=1e-10)
+        assert m.error_bound < 1e-9
+
+
+def test_noise_shrinks_but_keeps_zeros():
+    """Noise can only lose information (lambda_k^2 decreases); the zeros stay (convolution
+    with a Gaussian is injective): z^2 exp(-z^2) keeps lambda_2^2 = 0."""
+    clean = analyze("z**2", max_order=4, conditional=True).conditional
+    noisy = analyze("z**2; noise = 0.5", max_order=4, conditional=True).conditional
+    for a, b in zip(clean, noisy):
+        assert b.value <= a.value + 1e-9
+    bump = analyze("z**2*exp(-z**2); noise = 0.01", max_order=4, conditional=True).conditional
+    assert abs(bump[1].value) <= 10 * bump[1].error_bound + 1e-12
+    assert bump[3].value > 0.05
+
+
+def test_cli_conditional_flag(cli):
+    result = cli("analyze", "sign", "--conditional", "--max-order", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["conditional_moments"][0]["exact"] == "2/pi"
