@@ -122,5 +122,9 @@ def _multi_index_lines(m) -> list[str]:
     lines.append("one giant step with batch n = Theta(d^l):  " + ", ".join(
         f"l={s.batch_exponent}: {s.dimension_learned} dir." for s in m.one_step))
     coordinate = m.coordinate
-    lines.append(f"coordinate leap (Abbe et al. 2023, in the given basis): {coordinate.value}")
+    if m.rotation is not None:
+        lines.append("coordinate leap (Abbe et al. 2023): not computed; the target is separable "
+                     "only in the rotated basis w = Q^T z")
+    else:
+        lines.append(f"coordinate leap (Abbe et al. 2023, in the given basis): {coordinate.value}")
     return lines

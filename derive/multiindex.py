@@ -17,12 +17,14 @@ from dataclasses import dataclass
 
 import sympy
 
+from .certificates import Certificate
 from .errors import DeriveError
 from .leap import (
     CoordinateLeap,
     Filtration,
     OneStepResult,
     coordinate_leap_from_support,
+    FiltrationStep,
     generative_filtration,
     index_subspace,
     information_filtration,
@@ -37,6 +39,7 @@ from .separable import (
     information_filtration_separable,
     linear_giant_steps_separable,
     one_giant_step_separable,
+    rotate_to_separable,
     separate,
 )
 from .tensors import as_polynomial, hermite_coefficients
@@ -61,6 +64,8 @@ class MultiIndexAnalysis:
     bounds: dict | None = None
     #: orders the coefficient table covers when the expansion does not terminate
     truncated: bool = False
+    #: orthogonal Q when the coefficients are given in the basis w = Q^T z
+    rotation: sympy.Matrix | None = None
 
     def first_order(self, filtration: Filtration) -> int | None:
         return filtration.steps[0].order if filtration.steps else None
@@ -82,6 +87,10 @@ class MultiIndexAnalysis:
             })
         return {
             "max_order": self.max_order,
+            "basis": None if self.rotation is None else {
+                "coordinates": "w = Q^T z",
+                "Q_columns": [[str(x) for x in self.rotation.col(j)]
+                              for j in range(self.rotation.shape[1])]},
             "convention": "probabilists' He_alpha = prod_i He_alpha_i(z_i), "
                           "c_alpha = E[g He_alpha] / alpha!; entries not listed are exactly 0",
             "method": "separable: products of univariate expansions" if self.truncated
@@ -109,6 +118,11 @@ def analyze_multi_index(target: Target, max_order: int = 8) -> MultiIndexAnalysi
     poly = as_polynomial(expr, variables)
     if poly is None:
         form = separate(target.expression, variables)
+        rotation = None
+        if form is None:
+            rotated = rotate_to_separable(target.expression, variables)
+            if rotated is not None:
+                rotation, form = rotated
         if form is None:
             raise DeriveError(
                 f"'{target.text}': non-polynomial multi-index targets are analysed when they "
@@ -116,7 +130,7 @@ def analyze_multi_index(target: Target, max_order: int = 8) -> MultiIndexAnalysi
                 f"sign(z1*z2), relu(z1)*z2); this one mixes coordinates inside a function, "
                 f"which is not supported yet"
             )
-        return _analyze_separable(form, target)
+        return _analyze_separable(form, target, rotation)
     if poly.total_degree() > MAX_DEGREE:
         raise DeriveError(
             f"'{target.text}': degree {poly.total_degree()} too large for the exact "
@@ -141,31 +155,85 @@ def analyze_multi_index(target: Target, max_order: int = 8) -> MultiIndexAnalysi
     )
 
 
-def _analyze_separable(form, target: Target) -> MultiIndexAnalysis:
+def _rotate_vector(rotation, vector) -> tuple:
+    if rotation is None:
+        return tuple(vector)
+    entries = [sympy.radsimp(x) for x in rotation * sympy.Matrix(vector)]
+    first = next((x for x in entries if x != 0), 1)
+    sign = -1 if (first.is_number and first.is_negative) else 1
+    return tuple(sign * x for x in entries)
+
+
+def _single_direction_generative(form, index: int) -> Filtration | None:
+    """A target depending on one direction is single-index: its generative leap is the
+    generative exponent of the univariate link (:mod:`derive.exponents`)."""
+    from .exponents import generative_exponent
+    from .hermite import hermite_expansion
+    from .target import Z
+
+    link = sum(weight * factors[index] for weight, factors in form.terms)
+    expansion = hermite_expansion(sympy.expand(link), 8)
+    result = generative_exponent(expansion, None)
+    if result.value is None:
+        return None
+    r = form.r
+    direction = tuple(sympy.Integer(int(j == index)) for j in range(r))
+    step = FiltrationStep(result.value, (direction,), Certificate(
+        result.evidence[-1].certificate.kind,
+        f"single-index in this direction: generative exponent of {link.xreplace({Z: Z})}: "
+        f"{result.summary}", result.evidence[-1].certificate.bound))
+    return Filtration("generative leap", (step,), 1, 1)
+
+
+def _rotate_filtration(rotation, filtration: Filtration) -> Filtration:
+    if rotation is None:
+        return filtration
+    steps = tuple(
+        FiltrationStep(s.order, tuple(_rotate_vector(rotation, v) for v in s.basis), s.certificate)
+        for s in filtration.steps
+    )
+    return Filtration(filtration.name, steps, filtration.learned_dimension,
+                      filtration.effective_dimension, filtration.undetermined, filtration.stopped)
+
+
+def _analyze_separable(form, target: Target, rotation=None) -> MultiIndexAnalysis:
+    """Separable analysis; with ``rotation`` Q the target is separable in w = Q^T z and every
+    direction is mapped back to z-space (coefficients c_alpha stay in the w-basis)."""
     values = hermite_coefficients_separable(form, SEPARABLE_ORDER)
     coefficients = {a: (v.exact if v.exact is not None else sympy.Float(v.value, 20))
                     for a, v in values.items()}
     bounds = {a: v.bound for a, v in values.items() if v.exact is None}
     information = information_filtration_separable(form)
+    r = form.r
+    dependent = [i for i in range(r) if any(fs[i] != 1 for _, fs in form.terms)]
     try:
         generative = generative_filtration_separable(form)
     except DeriveError as exc:
-        generative = Filtration("generative leap", (), 0, information.effective_dimension,
-                                str(exc))
-    r = form.r
-    dependent = [i for i in range(r) if any(fs[i] != 1 for _, fs in form.terms)]
-    basis = tuple(tuple(sympy.Integer(int(j == i)) for j in range(r)) for i in dependent)
+        generative = (_single_direction_generative(form, dependent[0])
+                      if len(dependent) == 1 else None)
+        if generative is None:
+            generative = Filtration("generative leap", (), 0, information.effective_dimension,
+                                    str(exc))
+    basis = tuple(_rotate_vector(rotation, [sympy.Integer(int(j == i)) for j in range(r)])
+                  for i in dependent)
     support = {a: 1 for a in coefficients}
+    one_step = tuple(
+        OneStepResult(s.batch_exponent, s.dimension_learned,
+                      tuple(_rotate_vector(rotation, v) for v in s.basis))
+        for s in one_giant_step_separable(form)
+    )
     return MultiIndexAnalysis(
         coefficients=coefficients,
         max_order=SEPARABLE_ORDER,
         effective_dimension=len(dependent),
         effective_basis=basis,
-        information=information,
-        generative=generative,
-        linear_giant_steps=linear_giant_steps_separable(form),
-        one_step=one_giant_step_separable(form),
-        coordinate=coordinate_leap_from_support(support),
+        information=_rotate_filtration(rotation, information),
+        generative=_rotate_filtration(rotation, generative),
+        linear_giant_steps=_rotate_filtration(rotation, linear_giant_steps_separable(form)),
+        one_step=one_step,
+        coordinate=(coordinate_leap_from_support(support) if rotation is None
+                    else CoordinateLeap(None, ())),
         bounds=bounds,
         truncated=True,
+        rotation=rotation,
     )

@@ -422,3 +422,70 @@ def one_giant_step_separable(form: SeparableForm, max_exponent: int = MAX_ORDER)
         if len(basis) == effective:
             break
     return tuple(out)
+
+
+_POLYNOMIAL_NODES = (sympy.Add, sympy.Mul, sympy.Symbol, sympy.Number, sympy.NumberSymbol)
+
+
+def linear_forms(expr: sympy.Expr, variables) -> list[sympy.Matrix] | None:
+    """Coefficient vectors of the linear forms inside the target's non-polynomial functions.
+
+    None when some function has a non-linear argument (then no rotation makes the target
+    separable by this route).
+    """
+    vectors: list[sympy.Matrix] = []
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, _POLYNOMIAL_NODES) or not node.has(*variables):
+            continue
+        if node.is_Pow and node.exp.is_Integer and node.exp >= 0:
+            continue
+        if isinstance(node, (sympy.Max, sympy.Min)):
+            arguments = [a - b for a in node.args for b in node.args if a != b]
+        elif node.is_Pow:
+            arguments = [node.base]
+        else:
+            arguments = list(node.args)
+        for argument in arguments:
+            if not argument.has(*variables):
+                continue
+            try:
+                poly = sympy.Poly(argument, *variables)
+            except sympy.PolynomialError:
+                return None
+            if poly.total_degree() != 1 or any(c.free_symbols for c in poly.coeffs()):
+                return None
+            vectors.append(sympy.Matrix([poly.coeff_monomial(v) for v in variables]))
+    return vectors
+
+
+def rotate_to_separable(expr: sympy.Expr, variables):
+    """An orthogonal Q with g(Q w) separable in w, and that form; None if there is none this way.
+
+    The columns of Q start with the (normalised) linear forms found inside non-polynomial
+    functions, which must be pairwise parallel or orthogonal, completed to an orthonormal
+    basis; polynomial parts stay polynomial in w.
+    """
+    found = linear_forms(expr, variables)
+    if not found:
+        return None
+    directions: list[sympy.Matrix] = []
+    for v in found:
+        if any(sympy.Matrix.hstack(u, v).rank() == 1 for u in directions):
+            continue
+        directions.append(v)
+    for i, u in enumerate(directions):
+        for v in directions[i + 1:]:
+            if sympy.simplify(u.dot(v)) != 0:
+                return None
+    r = len(variables)
+    columns = [u / sympy.sqrt(u.dot(u)) for u in directions]
+    complement = sympy.Matrix.hstack(*directions).T.nullspace() if len(directions) < r else []
+    columns += sympy.GramSchmidt(complement, True) if complement else []
+    Q = sympy.Matrix.hstack(*[c.applyfunc(sympy.radsimp) for c in columns])
+    w = sympy.symbols(f"w1:{r + 1}", real=True)
+    rotated = expr.xreplace(dict(zip(variables, Q * sympy.Matrix(w))))
+    rotated = sympy.expand(rotated)
+    form = separate(rotated, w)
+    if form is None:
+        return None
+    return Q, form

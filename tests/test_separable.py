@@ -76,10 +76,37 @@ def test_cli_analyze_sign_product(cli):
 
 def test_non_separable_is_refused_clearly():
     with pytest.raises(DeriveError, match="mixes coordinates"):
-        analyze("relu(z1 + z2)")
+        analyze("max(z1, z2**2)")
 
 
 def test_separation():
     f = form("sign(z1*z2)*z3 + tanh(z1)")
     assert f is not None and len(f.terms) == 2
     assert form("max(z1, z2)") is None
+
+
+def test_rotation_to_separable_form():
+    """sign(z1+z2) sign(z1-z2) is the parity sign(w1 w2) in w = Q^T z (Q a rotation by pi/4):
+    leaps 2 and 2 with the diagonal directions (THEORY.md §4, Gaussian parity)."""
+    a = analyze("sign(z1+z2)*sign(z1-z2)")
+    m = a.multi_index
+    assert m.information.leap == 2 and m.generative.leap == 2
+    half = sympy.sqrt(2) / 2
+    assert sorted(map(tuple, m.information.steps[0].basis)) == sorted([(half, half), (half, -half)])
+    assert m.coordinate.value is None  # the coordinate leap belongs to the given basis
+
+
+def test_single_index_in_disguise():
+    """relu(z1 + z2) = relu(sqrt(2) w1): effective dimension 1, leaps = IE = GE of relu = 1."""
+    m = analyze("relu(z1+z2)").multi_index
+    half = sympy.sqrt(2) / 2
+    assert m.effective_dimension == 1
+    assert [tuple(v) for v in m.effective_basis] == [(half, half)]
+    assert m.information.leap == 1 and m.generative.leap == 1
+    # tanh: no discrete label, yet one direction: the single-index engine decides GE
+    assert analyze("tanh(z1 - z2)").multi_index.generative.leap == 1
+
+
+def test_non_orthogonal_forms_are_refused():
+    with pytest.raises(DeriveError, match="mixes coordinates"):
+        analyze("relu(z1) + relu(z1 + z2)")
