@@ -8,7 +8,9 @@ test suite). Run from the repository root with the repository importable::
     PYTHONPATH=. python -m bench analyze --quick    # under a minute
     PYTHONPATH=. python -m bench analyze --json bench-analyze.json
 
-Benches (one module each, one subcommand each in :mod:`bench.__main__`):
+Benches (one module each, one subcommand each in :mod:`bench.__main__`; what they share, from
+timing and the budgeted worker process to the table layout and the options, is in
+:mod:`bench.common`):
 
 ``analyze``
     :func:`derive.analyze` (probabilists' Hermite expansion to order 12 plus the

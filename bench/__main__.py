@@ -14,8 +14,8 @@ from . import analyze, leap
 #: subcommand -> (module, one-line description)
 BENCHES = {
     "analyze": (analyze, "time derive.analyze on the catalog against sympy and mpmath baselines"),
-    "leap": (leap, "time derive.analyze on multi-index polynomial targets, and the first "
-                   "information-leap step against a naive entry-by-entry Hermite tensor"),
+    "leap": (leap, ("time derive.analyze on multi-index polynomial targets, and the first "
+                    "information-leap step against a naive entry-by-entry Hermite tensor")),
 }
 
 

@@ -37,23 +37,33 @@ with ``--json``) for a person to read.
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import multiprocessing
-import os
-import platform
-import queue as queue_module
-import statistics
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 
 import mpmath
 import sympy
-from sympy.core.cache import clear_cache
 
 import derive
 from derive.catalog import entries
+
+from .common import (
+    add_standard_arguments,
+    bench_result,
+    best_of,
+    describe,
+    format_baseline,
+    format_ratio,
+    format_seconds,
+    median,
+    print_progress,
+    ratio,
+    short,
+    standard_main,
+    supervise_worker,
+    table,
+    time_engines,
+    worker_main,
+)
 
 #: Hermite order of every measurement (derive.analyze's default).
 ORDER = 12
@@ -75,8 +85,6 @@ QUICK_EXACT_EXTRA = ("He2(z)+He3(z)",)
 QUICK_BUDGET = 10.0
 #: A baseline coefficient that differs from the engine's exact one by more than this is flagged.
 EXACT_AGREEMENT = 1e-25
-#: Time a worker may take to start and warm up before its budget starts to run.
-WORKER_STARTUP_SECONDS = 120.0
 
 STATS = "sympy.stats.E"
 INTEGRATE = "sympy.integrate"
@@ -138,35 +146,24 @@ class Case:
             },
             "exact_baseline": None if self.exact_baseline is None else asdict(self.exact_baseline),
             "quad_baseline": None if self.quad_baseline is None else asdict(self.quad_baseline),
-            "exact_speedup": _ratio(self.exact_baseline, self.hermite_seconds)[0],
-            "quad_speedup": _ratio(self.quad_baseline, self.hermite_seconds)[0],
+            "exact_speedup": ratio(self.exact_baseline, self.hermite_seconds)[0],
+            "quad_speedup": ratio(self.quad_baseline, self.hermite_seconds)[0],
         }
 
 
 # --------------------------------------------------------------------------- engine
 
 
-def _best_of(call, repeat: int) -> tuple[float, object]:
-    """Best wall time of ``repeat`` calls, each with sympy's cache cleared first."""
-    best, result = math.inf, None
-    for _ in range(repeat):
-        clear_cache()
-        start = time.perf_counter()
-        result = call()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
 def _time_engine(case: Case, repeat: int) -> None:
     try:
-        case.hermite_seconds, expansion = _best_of(
+        case.hermite_seconds, expansion = best_of(
             lambda: derive.hermite_expansion(case.target, ORDER), repeat
         )
-        case.analyze_seconds, analysis = _best_of(
+        case.analyze_seconds, analysis = best_of(
             lambda: derive.analyze(case.target, max_order=ORDER), repeat
         )
-    except Exception as exc:  # a bench reports an engine failure, it does not stop on it
-        case.engine_error = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - reported, the bench goes on
+        case.engine_error = describe(exc)
         return
     case.engine_method = analysis.hermite.method
     case.information_exponent = analysis.information_exponent.value
@@ -186,7 +183,7 @@ def _lambdify_link(expr, z):
             for point in ("-1.7", "0.3", "2.9"):  # away from the usual kinks
                 complex(sigma(mpmath.mpf(point)))
             return sigma
-        except Exception:
+        except Exception:  # noqa: BLE001, S112 - any failure means: try the next candidate
             continue
     raise RuntimeError("sympy.lambdify(..., modules='mpmath') fails, also after Piecewise")
 
@@ -233,7 +230,8 @@ def _coefficients_quad(expr, z):
     for k in range(ORDER + 1):
         hermite = sympy.lambdify(z, sympy.hermite_prob(k, z), modules="mpmath")
         value = mpmath.quad(
-            lambda x: sigma(x) * hermite(x) * mpmath.npdf(x), [-mpmath.inf, mpmath.inf]
+            lambda x, hermite=hermite: sigma(x) * hermite(x) * mpmath.npdf(x),
+            [-mpmath.inf, mpmath.inf],
         ) / mpmath.factorial(k)
         yield k, value
 
@@ -268,27 +266,16 @@ def _worker(method: str, expr, z, budget: float, out) -> None:
     Messages: ("start",), ("coefficient", k, seconds, str(value)), ("budget", seconds),
     ("done", seconds), ("error", seconds, message).
     """
-    _warm_up_baseline(method)
-    clear_cache()
-    out.put(("start",))
-    start = time.perf_counter()
-    try:
+
+    def body(start: float):
         for k, value in _METHODS[method](expr, z):
             elapsed = time.perf_counter() - start
             out.put(("coefficient", k, elapsed, str(value)))
             if elapsed > budget and k < ORDER:
-                out.put(("budget", elapsed))
-                return
-    except Exception as exc:
-        out.put(("error", time.perf_counter() - start, f"{type(exc).__name__}: {exc}"))
-        return
-    out.put(("done", time.perf_counter() - start))
+                return ("budget", elapsed)
+        return ("done", time.perf_counter() - start)
 
-
-def _context():
-    # fork shares the parent's imports (cheap start); spawn where fork does not exist.
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    worker_main(out, lambda: _warm_up_baseline(method), body)
 
 
 def _deviation(method: str, text: str, engine_value) -> float | None:
@@ -306,57 +293,27 @@ def run_baseline(method: str, case: Case, budget: float) -> BaselineRun:
     """Run one baseline on one target in a worker process, stopped after ``budget`` seconds."""
     run = BaselineRun(method)
     z = case.target.variables[0]
-    ctx = _context()
-    out = ctx.Queue()
-    worker = ctx.Process(
-        target=_worker, args=(method, case.target.expression, z, budget, out), daemon=True
-    )
-    worker.start()
-    deadline = time.monotonic() + WORKER_STARTUP_SECONDS
-    started = None
     deviations = []
-    try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                if started is None:
-                    run.error = "worker did not start"
-                else:  # one coefficient ran past the budget: stop it, report a lower bound
-                    run.seconds, run.lower_bound = time.monotonic() - started, True
-                break
-            try:
-                message = out.get(timeout=min(remaining, 1.0))
-            except queue_module.Empty:
-                if not worker.is_alive() and out.empty():
-                    run.error = f"worker exited with code {worker.exitcode}"
-                    break
-                continue
-            kind = message[0]
-            if kind == "start":
-                started = time.monotonic()
-                deadline = started + budget
-            elif kind == "coefficient":
-                _, k, run.seconds, text = message
-                run.orders_done = k + 1
-                engine = case.coefficients[k] if k < len(case.coefficients) else None
-                deviations.append(_deviation(method, text, engine))
-            elif kind == "budget":
-                run.seconds, run.lower_bound = message[1], True
-                break
-            elif kind == "done":
-                run.seconds = message[1]
-                break
-            elif kind == "error":
-                run.seconds, run.error = message[1], message[2]
-                break
-    finally:
-        if worker.is_alive():
-            worker.terminate()
-        worker.join(5)
-        if worker.is_alive():
-            worker.kill()
-            worker.join()
-        out.close()
+
+    def handle(message) -> bool:
+        kind = message[0]
+        if kind == "coefficient":
+            _, k, run.seconds, text = message
+            run.orders_done = k + 1
+            engine = case.coefficients[k] if k < len(case.coefficients) else None
+            deviations.append(_deviation(method, text, engine))
+        elif kind == "budget":
+            run.seconds, run.lower_bound = message[1], True
+            return True
+        elif kind == "done":
+            run.seconds = message[1]
+            return True
+        return False
+
+    overrun = supervise_worker(_worker, (method, case.target.expression, z, budget), budget,
+                               run, handle)
+    if overrun is not None:  # one coefficient ran past the budget: a lower bound
+        run.seconds, run.lower_bound = overrun, True
     known = [d for d in deviations if d is not None]
     run.max_deviation = max(known) if known else None
     return run
@@ -379,40 +336,9 @@ def exact_baseline(case: Case, budget: float) -> BaselineRun:
 # --------------------------------------------------------------------------- formatting
 
 
-def _format_seconds(seconds: float | None, lower_bound: bool = False) -> str:
-    if seconds is None:
-        return "-"
-    mark = ">" if lower_bound else ""
-    if seconds < 1e-3:
-        return f"{mark}{seconds * 1e6:.0f} us"
-    if seconds < 1:
-        return f"{mark}{seconds * 1e3:.1f} ms"
-    return f"{mark}{seconds:.2f} s"
-
-
-def _ratio(run: BaselineRun | None, engine_seconds: float | None) -> tuple[float | None, bool]:
-    """baseline time / engine time, and whether it is a lower bound."""
-    if run is None or run.seconds is None or not engine_seconds or run.error:
-        return None, False
-    return run.seconds / engine_seconds, run.lower_bound
-
-
-def _format_ratio(value: float | None, lower_bound: bool) -> str:
-    if value is None:
-        return "-"
-    mark = ">" if lower_bound else ""
-    return f"{mark}{value:.0f}x" if value >= 10 else f"{mark}{value:.2g}x"
-
-
 def _format_baseline(run: BaselineRun | None) -> str:
-    if run is None:
-        return "-"
-    if run.error:
-        return "failed"
-    text = _format_seconds(run.seconds, run.lower_bound)
-    if run.lower_bound:
-        text += f" ({run.orders_done}/{ORDER + 1})"
-    return text
+    return format_baseline(
+        run, lambda r: f"{format_seconds(r.seconds, True)} ({r.orders_done}/{ORDER + 1})")
 
 
 def _agreement(run: BaselineRun | None) -> str:
@@ -420,30 +346,6 @@ def _agreement(run: BaselineRun | None) -> str:
     if run is None or run.max_deviation is None:
         return "-"
     return "yes" if run.max_deviation <= EXACT_AGREEMENT else "NO"
-
-
-def _short(text: str, width: int = 34) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> str:
-    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)]
-
-    def line(cells):
-        return "  ".join(
-            str(c).rjust(w) if i in right else str(c).ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths))
-        ).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
-
-
-def _median(pairs: list[tuple[float, bool]]) -> tuple[float | None, bool]:
-    """Median of values some of which are lower bounds; then the median is one too."""
-    if not pairs:
-        return None, False
-    return statistics.median(v for v, _ in pairs), any(b for _, b in pairs)
 
 
 # --------------------------------------------------------------------------- the bench
@@ -470,37 +372,27 @@ def _cases(quick: bool) -> tuple[list[Case], list[str]]:
     return cases, skipped
 
 
-def _progress(enabled: bool, message: str) -> None:
-    if enabled:
-        print(f"  {message}", file=sys.stderr, flush=True)
-
-
 def run(repeat: int, quick: bool, budget: float, progress: bool) -> dict:
     """Measure everything; returns the JSON-ready result (with the Case objects under '_cases')."""
     for text in WARMUP_TARGETS:
         derive.analyze(text, max_order=ORDER)
     cases, skipped = _cases(quick)
-    for case in cases:
-        _progress(progress, f"engine    {case.name}")
-        _time_engine(case, repeat)
-    for case in cases:
-        if case.engine_error:
-            continue
+    for case in time_engines(cases, _time_engine, repeat, progress):
         if case.exact_set:
-            _progress(progress, f"sympy     {case.name}")
+            print_progress(progress, f"sympy     {case.name}")
             case.exact_baseline = exact_baseline(case, budget)
-        _progress(progress, f"mpmath    {case.name}")
+        print_progress(progress, f"mpmath    {case.name}")
         case.quad_baseline = run_baseline(QUAD, case, budget)
 
     catalog_times = [(c.analyze_seconds, False) for c in cases
                      if c.in_catalog and c.analyze_seconds is not None]
     exact_ratios = [r for c in cases if c.exact_set
-                    for r in [_ratio(c.exact_baseline, c.hermite_seconds)] if r[0] is not None]
+                    for r in [ratio(c.exact_baseline, c.hermite_seconds)] if r[0] is not None]
     quad_ratios = [r for c in cases
-                   for r in [_ratio(c.quad_baseline, c.hermite_seconds)] if r[0] is not None]
-    median_time, _ = _median(catalog_times)
-    median_exact, exact_bound = _median(exact_ratios)
-    median_quad, quad_bound = _median(quad_ratios)
+                   for r in [ratio(c.quad_baseline, c.hermite_seconds)] if r[0] is not None]
+    median_time, _ = median(catalog_times)
+    median_exact, exact_bound = median(exact_ratios)
+    median_quad, quad_bound = median(quad_ratios)
     summary = {
         "median_analyze_seconds": median_time,
         "analyze_targets": len(catalog_times),
@@ -520,20 +412,9 @@ def run(repeat: int, quick: bool, budget: float, progress: bool) -> dict:
         "median_quad_speedup": median_quad,
         "median_quad_speedup_is_lower_bound": quad_bound,
     }
-    return {
-        "bench": "analyze",
-        "settings": {"order": ORDER, "repeat": repeat, "quick": quick, "budget_seconds": budget,
-                     "baseline_dps": BASELINE_DPS, "warmup_targets": list(WARMUP_TARGETS)},
-        "environment": {
-            "derive": derive.__version__, "sympy": sympy.__version__,
-            "mpmath": mpmath.__version__, "python": platform.python_version(),
-            "platform": platform.platform(), "cpu_count": os.cpu_count(),
-        },
-        "targets": [c.to_dict() for c in cases],
-        "skipped": skipped,
-        "summary": summary,
-        "_cases": cases,
-    }
+    settings = {"order": ORDER, "repeat": repeat, "quick": quick, "budget_seconds": budget,
+                "baseline_dps": BASELINE_DPS, "warmup_targets": list(WARMUP_TARGETS)}
+    return bench_result("analyze", settings, cases, summary, skipped=skipped)
 
 
 def render(result: dict) -> str:
@@ -541,9 +422,9 @@ def render(result: dict) -> str:
     cases: list[Case] = result["_cases"]
     settings, summary = result["settings"], result["summary"]
     out = [
-        f"derive.analyze benchmark (order {ORDER}; engine best of {settings['repeat']}, "
-        f"sympy cache cleared before each call; baselines once, budget "
-        f"{settings['budget_seconds']:g} s per target{'; --quick' if settings['quick'] else ''})",
+        (f"derive.analyze benchmark (order {ORDER}; engine best of {settings['repeat']}, "
+         f"sympy cache cleared before each call; baselines once, budget "
+         f"{settings['budget_seconds']:g} s per target{'; --quick' if settings['quick'] else ''})"),
         "",
         "Engine, in process",
     ]
@@ -551,19 +432,19 @@ def render(result: dict) -> str:
     for c in cases:
         name = c.name if c.in_catalog else f"{c.name} *"
         if c.engine_error:
-            rows.append([name, _short(c.expression), "error", "", "", "", ""])
+            rows.append([name, short(c.expression), "error", "", "", "", ""])
             continue
         rows.append([
-            name, _short(c.expression), c.engine_method or "-",
+            name, short(c.expression), c.engine_method or "-",
             "-" if c.information_exponent is None else str(c.information_exponent),
             "-" if c.generative_exponent is None else str(c.generative_exponent),
-            _format_seconds(c.hermite_seconds), _format_seconds(c.analyze_seconds),
+            format_seconds(c.hermite_seconds), format_seconds(c.analyze_seconds),
         ])
-    out.append(_table(["target", "expression", "Hermite path", "IE", "GE",
-                       "hermite_expansion", "analyze"], rows, right={3, 4, 5, 6}))
+    out.append(table(["target", "expression", "Hermite path", "IE", "GE",
+                      "hermite_expansion", "analyze"], rows, right={3, 4, 5, 6}))
     out.append("* not in the catalog; not counted in the catalog median")
-    out += ["", "Baselines: c_0..c_12 one coefficient at a time (ratios are baseline time / "
-                "engine hermite_expansion time)"]
+    out += ["", ("Baselines: c_0..c_12 one coefficient at a time (ratios are baseline time / "
+                 "engine hermite_expansion time)")]
     rows = []
     for c in cases:
         if c.engine_error:
@@ -571,25 +452,25 @@ def render(result: dict) -> str:
         exact, quad = c.exact_baseline, c.quad_baseline
         rows.append([
             c.name if c.in_catalog else f"{c.name} *",
-            _format_seconds(c.hermite_seconds),
+            format_seconds(c.hermite_seconds),
             "-" if exact is None else exact.method,
             _format_baseline(exact),
-            _format_ratio(*_ratio(exact, c.hermite_seconds)),
+            format_ratio(*ratio(exact, c.hermite_seconds)),
             _agreement(exact),
             _format_baseline(quad),
-            _format_ratio(*_ratio(quad, c.hermite_seconds)),
+            format_ratio(*ratio(quad, c.hermite_seconds)),
             "-" if quad is None or quad.max_deviation is None else f"{quad.max_deviation:.1e}",
         ])
-    out.append(_table(["target", "engine", "exact baseline", "time", "ratio", "= engine",
-                       f"mpmath.quad dps={BASELINE_DPS}", "ratio", "quad max|dc_k|"],
-                      rows, right={1, 3, 4, 6, 7, 8}))
+    out.append(table(["target", "engine", "exact baseline", "time", "ratio", "= engine",
+                      f"mpmath.quad dps={BASELINE_DPS}", "ratio", "quad max|dc_k|"],
+                     rows, right={1, 3, 4, 6, 7, 8}))
 
     out.append("")
     t, n = summary["median_analyze_seconds"], summary["analyze_targets"]
     if t is not None:
         verdict = "meets" if summary["analyze_goal_met"] else "MISSES"
         out.append(f"median derive.analyze time over {n} single-index catalog targets: "
-                   f"{_format_seconds(t)} -- {verdict} the < {ANALYSIS_GOAL_SECONDS:g} s goal")
+                   f"{format_seconds(t)} -- {verdict} the < {ANALYSIS_GOAL_SECONDS:g} s goal")
     s = summary["median_exact_speedup"]
     if s is not None:
         verdict = {True: "meets", False: "MISSES", None: "cannot tell whether it meets"}[
@@ -597,18 +478,18 @@ def render(result: dict) -> str:
         bound = " (a lower bound)" if summary["median_exact_speedup_is_lower_bound"] else ""
         out.append(f"median speed-up of derive.hermite_expansion over the exact sympy baseline "
                    f"({summary['exact_targets']} polynomial / relu-type targets): "
-                   f"{_format_ratio(s, False)}{bound} -- {verdict} the >= {SPEEDUP_GOAL:g}x goal")
+                   f"{format_ratio(s, False)}{bound} -- {verdict} the >= {SPEEDUP_GOAL:g}x goal")
     q = summary["median_quad_speedup"]
     if q is not None:
         out.append(f"median speed-up over plain mpmath.quad (all targets, for information): "
-                   f"{_format_ratio(q, summary['median_quad_speedup_is_lower_bound'])}")
+                   f"{format_ratio(q, summary['median_quad_speedup_is_lower_bound'])}")
 
     notes = [
-        "mpmath.quad integrates [-inf, inf] without splitting at the link's kinks (mpmath "
-        "only splits at 0), so it is also less accurate; max|dc_k| is its largest deviation "
-        "from the engine over k = 0..12.",
-        "'>' marks a baseline stopped at the budget (coefficients done / 13 in brackets): "
-        "its time and ratio are lower bounds.",
+        ("mpmath.quad integrates [-inf, inf] without splitting at the link's kinks (mpmath "
+         "only splits at 0), so it is also less accurate; max|dc_k| is its largest deviation "
+         "from the engine over k = 0..12."),
+        ("'>' marks a baseline stopped at the budget (coefficients done / 13 in brackets): "
+         "its time and ratio are lower bounds."),
     ]
     for c in cases:
         if c.engine_error:
@@ -633,30 +514,13 @@ def render(result: dict) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repeat", type=int, default=None, metavar="N",
-                        help="engine calls per target, best one counts (default 3; 1 with --quick)")
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer targets, one repeat, shorter budget: under a minute")
-    parser.add_argument("--budget", type=float, default=None, metavar="SECONDS",
-                        help=f"per-target time budget of each baseline (default 60; "
-                             f"{QUICK_BUDGET:g} with --quick)")
-    parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_standard_arguments(
+        parser,
+        repeat_help="engine calls per target, best one counts",
+        budget_help="per-target time budget of each baseline",
+        quick_budget=QUICK_BUDGET,
+    )
 
 
 def main(args: argparse.Namespace) -> int:
-    repeat = args.repeat if args.repeat is not None else (1 if args.quick else 3)
-    budget = args.budget if args.budget is not None else (QUICK_BUDGET if args.quick else 60.0)
-    if repeat < 1 or budget <= 0:
-        print("error: --repeat must be >= 1 and --budget > 0", file=sys.stderr)
-        return 2
-    progress = not args.quiet and sys.stderr.isatty()
-    result = run(repeat, args.quick, budget, progress)
-    print(render(result))
-    if args.json:
-        data = {key: value for key, value in result.items() if not key.startswith("_")}
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-        print(f"\nwrote {args.json}")
-    return 0
+    return standard_main(args, run, render, QUICK_BUDGET)

@@ -57,17 +57,10 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import math
-import os
-import platform
-import queue as queue_module
-import statistics
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 
-import mpmath
 import sympy
 from sympy.core.cache import clear_cache
 
@@ -77,7 +70,24 @@ from derive.leap import information_filtration, one_giant_step
 from derive.target import Target, index_variables, parse_target
 from derive.tensors import ConditionedPolynomial
 
-from .analyze import _context, _format_ratio, _format_seconds, _short, _table
+from .common import (
+    add_standard_arguments,
+    bench_result,
+    best_of,
+    describe,
+    format_baseline,
+    format_ratio,
+    format_seconds,
+    median,
+    print_progress,
+    ratio,
+    short,
+    standard_main,
+    supervise_worker,
+    table,
+    time_engines,
+    worker_main,
+)
 
 #: Goal per target stated in the project plan.
 ANALYSIS_GOAL_SECONDS = 2.0
@@ -110,8 +120,6 @@ QUICK_BUDGET = 10.0
 WARMUP_TARGETS = ("z1*z2 + z2**3", "z1 + z1*z2 + z2*z3**2", "(z1 + 2*z2)*(z1 - z2)*z3")
 #: Unrelated target of the baselines' warm-up (loads sympy.stats, Poly, Matrix.rank).
 BASELINE_WARMUP = "z1*z2**2 + z2*z3"
-#: Time a worker may take to start and warm up before its budget starts to run.
-WORKER_STARTUP_SECONDS = 120.0
 
 STATS = "sympy.stats.E"
 MOMENTS = "moments"
@@ -211,7 +219,7 @@ class Case:
             },
             "baselines": {m: run.to_dict() for m, run in self.baselines.items()},
             "ratios": {
-                f"{m}/{e}": _ratio(self.baselines.get(m), getattr(self, attr))[0]
+                f"{m}/{e}": ratio(self.baselines.get(m), getattr(self, attr))[0]
                 for m in BASELINES for e, attr in ENGINE_STEPS
             },
             "agreement": {m: _agreement(self, self.baselines.get(m)) for m in BASELINES},
@@ -251,34 +259,24 @@ def _clear_caches() -> None:
     """sympy's cache and the engine's own lru_cache tables."""
     clear_cache()
     for name in ("multi_indices", "_wick"):
-        table = getattr(derive.tensors, name, None)
-        if table is not None and hasattr(table, "cache_clear"):
-            table.cache_clear()
-
-
-def _best_of(call, repeat: int) -> tuple[float, object]:
-    """Best wall time of ``repeat`` calls, each with the caches cleared first."""
-    best, result = math.inf, None
-    for _ in range(repeat):
-        _clear_caches()
-        start = time.perf_counter()
-        result = call()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+        cached = getattr(derive.tensors, name, None)
+        if cached is not None and hasattr(cached, "cache_clear"):
+            cached.cache_clear()
 
 
 def _time_engine(case: Case, repeat: int) -> None:
     expr, variables = case.target.expression, case.target.variables
+
+    def timed(call):
+        return best_of(call, repeat, clear=_clear_caches)
+
     try:
-        case.analyze_seconds, analysis = _best_of(lambda: derive.analyze(case.text), repeat)
-        case.first_step_seconds, written = _best_of(
-            lambda: engine_first_step(expr, variables), repeat)
-        case.one_step_seconds, one_step = _best_of(
-            lambda: one_giant_step(expr, variables), repeat)
-        case.filtration_seconds, _ = _best_of(
-            lambda: information_filtration(expr, variables), repeat)
-    except Exception as exc:  # a bench reports an engine failure, it does not stop on it
-        case.engine_error = f"{type(exc).__name__}: {exc}"
+        case.analyze_seconds, analysis = timed(lambda: derive.analyze(case.text))
+        case.first_step_seconds, written = timed(lambda: engine_first_step(expr, variables))
+        case.one_step_seconds, one_step = timed(lambda: one_giant_step(expr, variables))
+        case.filtration_seconds, _ = timed(lambda: information_filtration(expr, variables))
+    except Exception as exc:  # noqa: BLE001 - reported, the bench goes on
+        case.engine_error = describe(exc)
         return
     m = analysis.multi_index
     case.degree = sympy.Poly(sympy.expand(expr), *variables).total_degree()
@@ -367,13 +365,13 @@ def _worker(method: str, expr, variables, budget: float, repeat: int, out) -> No
     ("result", k, rank, entries) after it, ("run", seconds) after every run, ("done",),
     ("error", seconds, message).
     """
-    warm = parse_target(BASELINE_WARMUP)
-    _run_once(method, warm.expression, warm.variables)
-    clear_cache()
-    out.put(("start",))
-    start = time.perf_counter()
-    runs = 0
-    try:
+
+    def warm_up():
+        warm = parse_target(BASELINE_WARMUP)
+        _run_once(method, warm.expression, warm.variables)
+
+    def body(start: float):
+        runs = 0
         while runs < repeat:
             clear_cache()
             begin = time.perf_counter()
@@ -391,66 +389,32 @@ def _worker(method: str, expr, variables, budget: float, repeat: int, out) -> No
             out.put(("run", seconds))
             if time.perf_counter() - start + seconds > budget:
                 break  # another run would not fit the budget
-    except Exception as exc:
-        out.put(("error", time.perf_counter() - start, f"{type(exc).__name__}: {exc}"))
-        return
-    out.put(("done",))
+        return ("done",)
+
+    worker_main(out, warm_up, body)
 
 
 def run_baseline(method: str, case: Case, budget: float, repeat: int) -> NaiveRun:
     """Run the naive first step on one target in a worker, stopped after ``budget`` seconds."""
     run = NaiveRun(method)
-    ctx = _context()
-    out = ctx.Queue()
-    worker = ctx.Process(
-        target=_worker,
-        args=(method, case.target.expression, case.target.variables, budget, repeat, out),
-        daemon=True,
-    )
-    worker.start()
-    deadline = time.monotonic() + WORKER_STARTUP_SECONDS
-    started = None
-    try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                if started is None:
-                    run.error = "worker did not start"
-                elif run.runs == 0:  # the first run ran past the budget: a lower bound
-                    run.seconds, run.lower_bound = time.monotonic() - started, True
-                # else: a repeat ran past the budget; the best complete run counts
-                break
-            try:
-                message = out.get(timeout=min(remaining, 1.0))
-            except queue_module.Empty:
-                if not worker.is_alive() and out.empty():
-                    run.error = f"worker exited with code {worker.exitcode}"
-                    break
-                continue
-            kind = message[0]
-            if kind == "start":
-                started = time.monotonic()
-                deadline = started + budget
-            elif kind == "order":
-                run.orders_done = message[1]
-            elif kind == "result":
-                _, run.order, run.rank, run.entries = message
-            elif kind == "run":  # best of the runs so far
-                run.seconds = message[1] if run.seconds is None else min(run.seconds, message[1])
-                run.runs += 1
-            elif kind == "done":
-                break
-            elif kind == "error":
-                run.seconds, run.error = message[1], message[2]
-                break
-    finally:
-        if worker.is_alive():
-            worker.terminate()
-        worker.join(5)
-        if worker.is_alive():
-            worker.kill()
-            worker.join()
-        out.close()
+
+    def handle(message) -> bool:
+        kind = message[0]
+        if kind == "order":
+            run.orders_done = message[1]
+        elif kind == "result":
+            _, run.order, run.rank, run.entries = message
+        elif kind == "run":  # best of the runs so far
+            run.seconds = message[1] if run.seconds is None else min(run.seconds, message[1])
+            run.runs += 1
+        return kind == "done"
+
+    overrun = supervise_worker(
+        _worker, (method, case.target.expression, case.target.variables, budget, repeat),
+        budget, run, handle)
+    if overrun is not None and run.runs == 0:  # the first run ran past the budget
+        run.seconds, run.lower_bound = overrun, True
+    # else: a repeat ran past the budget; the best complete run counts
     return run
 
 
@@ -490,21 +454,9 @@ def _agreement(case: Case, run: NaiveRun | None) -> str | None:
 # --------------------------------------------------------------------------- formatting
 
 
-def _ratio(run: NaiveRun | None, engine_seconds: float | None) -> tuple[float | None, bool]:
-    """baseline time / engine time, and whether it is a lower bound."""
-    if run is None or run.seconds is None or not engine_seconds or run.error:
-        return None, False
-    return run.seconds / engine_seconds, run.lower_bound
-
-
 def _format_run(run: NaiveRun | None) -> str:
-    if run is None:
-        return "-"
-    if run.error:
-        return "failed"
-    if run.lower_bound:
-        return f">budget ({_format_seconds(run.seconds)}, k={run.orders_done})"
-    return _format_seconds(run.seconds)
+    return format_baseline(
+        run, lambda r: f">budget ({format_seconds(r.seconds)}, k={r.orders_done})")
 
 
 def _format_pair(value) -> str:
@@ -513,12 +465,6 @@ def _format_pair(value) -> str:
 
 def _format_steps(steps) -> str:
     return " ".join(f"{k}:{d}" for k, d in steps) or "-"
-
-
-def _median(pairs: list[tuple[float, bool]]) -> tuple[float | None, bool]:
-    if not pairs:
-        return None, False
-    return statistics.median(v for v, _ in pairs), any(b for _, b in pairs)
 
 
 # --------------------------------------------------------------------------- the bench
@@ -534,11 +480,6 @@ def _cases(quick: bool) -> list[Case]:
     return cases
 
 
-def _progress(enabled: bool, message: str) -> None:
-    if enabled:
-        print(f"  {message}", file=sys.stderr, flush=True)
-
-
 def run(repeat: int, quick: bool, budget: float, progress: bool) -> dict:
     """Measure everything; returns the JSON-ready result (with the Case objects under '_cases')."""
     for text in WARMUP_TARGETS:
@@ -548,14 +489,9 @@ def run(repeat: int, quick: bool, budget: float, progress: bool) -> dict:
         one_giant_step(warm.expression, warm.variables)
         information_filtration(warm.expression, warm.variables)
     cases = _cases(quick)
-    for case in cases:
-        _progress(progress, f"engine    {case.name}")
-        _time_engine(case, repeat)
-    for case in cases:
-        if case.engine_error:
-            continue
+    for case in time_engines(cases, _time_engine, repeat, progress):
         for method in BASELINES:
-            _progress(progress, f"{method:<9} {case.name}")
+            print_progress(progress, f"{method:<9} {case.name}")
             case.baselines[method] = run_baseline(method, case, budget, repeat)
 
     timed = [c for c in cases if c.analyze_seconds is not None]
@@ -563,9 +499,9 @@ def run(repeat: int, quick: bool, budget: float, progress: bool) -> dict:
     ratios = {}
     for method in BASELINES:
         for label, attr in ENGINE_STEPS:
-            pairs = [r for c in cases for r in [_ratio(c.baselines.get(method), getattr(c, attr))]
+            pairs = [r for c in cases for r in [ratio(c.baselines.get(method), getattr(c, attr))]
                      if r[0] is not None]
-            value, bound = _median(pairs)
+            value, bound = median(pairs)
             ratios[f"{method}/{label}"] = {"median": value, "lower_bound": bound,
                                            "targets": len(pairs)}
     agreements = [_agreement(c, c.baselines.get(m)) for c in cases for m in BASELINES]
@@ -581,22 +517,12 @@ def run(repeat: int, quick: bool, budget: float, progress: bool) -> dict:
         "agreement_checked": sum(1 for a in agreements if a is not None),
         "agreement_failed": sum(1 for a in agreements if a not in (None, "yes")),
     }
-    return {
-        "bench": "leap",
-        "settings": {"repeat": repeat, "quick": quick, "budget_seconds": budget,
-                     "max_order": MAX_ORDER, "warmup_targets": list(WARMUP_TARGETS),
-                     "rotation": [list(row) for row in ROTATION],
-                     "rotation_denominator": ROTATION_DENOMINATOR,
-                     "rotated_source": ROTATED_SOURCE},
-        "environment": {
-            "derive": derive.__version__, "sympy": sympy.__version__,
-            "mpmath": mpmath.__version__, "python": platform.python_version(),
-            "platform": platform.platform(), "cpu_count": os.cpu_count(),
-        },
-        "targets": [c.to_dict() for c in cases],
-        "summary": summary,
-        "_cases": cases,
-    }
+    settings = {"repeat": repeat, "quick": quick, "budget_seconds": budget,
+                "max_order": MAX_ORDER, "warmup_targets": list(WARMUP_TARGETS),
+                "rotation": [list(row) for row in ROTATION],
+                "rotation_denominator": ROTATION_DENOMINATOR,
+                "rotated_source": ROTATED_SOURCE}
+    return bench_result("leap", settings, cases, summary)
 
 
 def render(result: dict) -> str:
@@ -615,18 +541,18 @@ def render(result: dict) -> str:
     rows = []
     for c in cases:
         if c.engine_error:
-            rows.append([c.name, _short(c.text, 40), str(c.r), "-", "error", "", "", "", ""])
+            rows.append([c.name, short(c.text, 40), str(c.r), "-", "error", "", "", "", ""])
             continue
         rows.append([
-            c.name, _short(c.text, 40), str(c.r), str(c.degree),
+            c.name, short(c.text, 40), str(c.r), str(c.degree),
             "?" if c.information_leap is None else str(c.information_leap),
             _format_steps(c.information_steps),
             "?" if c.generative_leap is None else str(c.generative_leap),
-            _format_seconds(c.analyze_seconds),
+            format_seconds(c.analyze_seconds),
             "yes" if c.meets_goal() else "NO",
         ])
-    out.append(_table(["target", "expression", "r", "deg", "IL", "information steps", "GL",
-                       "analyze", f"< {ANALYSIS_GOAL_SECONDS:g} s"], rows, right={2, 3, 4, 6, 7}))
+    out.append(table(["target", "expression", "r", "deg", "IL", "information steps", "GL",
+                      "analyze", f"< {ANALYSIS_GOAL_SECONDS:g} s"], rows, right={2, 3, 4, 6, 7}))
 
     out += ["", ("First information step: time (engine in process; naive C_k entry by entry in a "
                 "worker)")]
@@ -635,12 +561,12 @@ def render(result: dict) -> str:
         if c.engine_error:
             continue
         rows.append([
-            c.name, _format_seconds(c.first_step_seconds), _format_seconds(c.one_step_seconds),
-            _format_seconds(c.filtration_seconds),
+            c.name, format_seconds(c.first_step_seconds), format_seconds(c.one_step_seconds),
+            format_seconds(c.filtration_seconds),
             _format_run(c.baselines.get(MOMENTS)), _format_run(c.baselines.get(STATS)),
         ])
-    out.append(_table(["target", "engine first step", "one_giant_step", "information_filtration",
-                       "naive, moments", "naive, sympy.stats.E"], rows, right={1, 2, 3, 4, 5}))
+    out.append(table(["target", "engine first step", "one_giant_step", "information_filtration",
+                      "naive, moments", "naive, sympy.stats.E"], rows, right={1, 2, 3, 4, 5}))
 
     out += ["", ("Ratios naive time / engine time (first step | one_giant_step | "
                 "information_filtration) and agreement of (k, rank)")]
@@ -651,7 +577,7 @@ def render(result: dict) -> str:
         cells = [c.name]
         for method in BASELINES:
             run = c.baselines.get(method)
-            cells.append(" | ".join(_format_ratio(*_ratio(run, getattr(c, attr)))
+            cells.append(" | ".join(format_ratio(*ratio(run, getattr(c, attr)))
                                     for _, attr in ENGINE_STEPS))
         moments = c.baselines.get(MOMENTS)
         naive = None if moments is None or not moments.complete else (moments.order, moments.rank)
@@ -660,8 +586,8 @@ def render(result: dict) -> str:
             verdict = _agreement(c, c.baselines.get(method))
             cells.append("-" if verdict is None else "yes" if verdict == "yes" else "NO")
         rows.append(cells)
-    out.append(_table(["target", "moments", "sympy.stats.E", "naive (k, rank)",
-                       "engine (k, dim)", "= (moments)", "= (stats)"], rows, right=set()))
+    out.append(table(["target", "moments", "sympy.stats.E", "naive (k, rank)",
+                      "engine (k, dim)", "= (moments)", "= (stats)"], rows, right=set()))
 
     out.append("")
     t = summary["max_analyze_seconds"]
@@ -669,7 +595,7 @@ def render(result: dict) -> str:
         verdict = "meets" if summary["analyze_goal_met"] else "MISSES"
         out.append(
             f"max derive.analyze time over {summary['targets_timed']} targets: "
-            f"{_format_seconds(t)} ({summary['slowest_target']}) -- {verdict} the "
+            f"{format_seconds(t)} ({summary['slowest_target']}) -- {verdict} the "
             f"< {ANALYSIS_GOAL_SECONDS:g} s goal; {summary['targets_meeting_goal']}/"
             f"{summary['targets_timed']} targets under it")
     for method in BASELINES:
@@ -678,7 +604,7 @@ def render(result: dict) -> str:
             entry = summary["median_ratios"][f"{method}/{label}"]
             if entry["median"] is not None:
                 mark = " (lower bound)" if entry["lower_bound"] else ""
-                parts.append(f"{label} {_format_ratio(entry['median'], False)}{mark}")
+                parts.append(f"{label} {format_ratio(entry['median'], False)}{mark}")
         if parts:
             out.append(f"median ratio naive ({method}) / engine: " + ", ".join(parts))
     out.append(f"agreement checks: {summary['agreement_checked']} made, "
@@ -726,30 +652,13 @@ def render(result: dict) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repeat", type=int, default=None, metavar="N",
-                        help="calls per target, best one counts (default 3; 1 with --quick)")
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer targets, one repeat, shorter budget: under a minute")
-    parser.add_argument("--budget", type=float, default=None, metavar="SECONDS",
-                        help=f"per-target time budget of each naive baseline (default 60; "
-                             f"{QUICK_BUDGET:g} with --quick)")
-    parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_standard_arguments(
+        parser,
+        repeat_help="calls per target, best one counts",
+        budget_help="per-target time budget of each naive baseline",
+        quick_budget=QUICK_BUDGET,
+    )
 
 
 def main(args: argparse.Namespace) -> int:
-    repeat = args.repeat if args.repeat is not None else (1 if args.quick else 3)
-    budget = args.budget if args.budget is not None else (QUICK_BUDGET if args.quick else 60.0)
-    if repeat < 1 or budget <= 0:
-        print("error: --repeat must be >= 1 and --budget > 0", file=sys.stderr)
-        return 2
-    progress = not args.quiet and sys.stderr.isatty()
-    result = run(repeat, args.quick, budget, progress)
-    print(render(result))
-    if args.json:
-        data = {key: value for key, value in result.items() if not key.startswith("_")}
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-        print(f"\nwrote {args.json}")
-    return 0
+    return standard_main(args, run, render, QUICK_BUDGET)

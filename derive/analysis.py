@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy
 
@@ -23,6 +23,7 @@ from .exponents import (
     information_exponent,
 )
 from .multiindex import MultiIndexAnalysis, analyze_multi_index
+from .thresholds import WeakRecovery, weak_recovery
 from .hermite import DEFAULT_DIGITS, DEFAULT_ORDER, HermiteExpansion, hermite_expansion
 from .piecewise import decompose
 from .target import Target, parse_target
@@ -40,6 +41,15 @@ class Analysis:
     multi_index: MultiIndexAnalysis | None = None
     #: lambda_k^2 = E[E[h_k(z) | y]^2], k = 1..K, when asked for (single-index)
     conditional: tuple[ConditionalMoment, ...] | None = None
+    #: weak-recovery class and threshold of optimal first-order methods (single-index)
+    weak_recovery: WeakRecovery | None = None
+
+    @property
+    def predictions(self):
+        """Every claim of the registry applied to this target (:mod:`derive.claims`)."""
+        from .claims import predict
+
+        return predict(self)
 
     def to_dict(self) -> dict:
         target = self.target.to_dict()
@@ -63,6 +73,11 @@ class Analysis:
             out.update(_single_index_leaps(self.information_exponent, self.generative_exponent))
         if self.conditional is not None:
             out["conditional_moments"] = [m.to_dict() for m in self.conditional]
+        out["weak_recovery"] = (
+            self.weak_recovery.to_dict() if self.weak_recovery is not None else {
+                "class": "undetermined", "alpha_c": None, "steps": [],
+                "why": "weak-recovery thresholds of multi-index targets are not implemented yet"})
+        out["predictions"] = [p.to_dict() for p in self.predictions]
         out["notes"] = list(self.notes)
         out["version"] = __version__
         return out
@@ -170,7 +185,8 @@ def analyze(
     moments = None
     if conditional:
         moments = conditional_moments(expansion, form, max_order, noise=float(target.noise))
-    return Analysis(target, expansion, information, generative, tuple(notes), None, moments)
+    analysis = Analysis(target, expansion, information, generative, tuple(notes), None, moments)
+    return replace(analysis, weak_recovery=weak_recovery(analysis))
 
 
 __all__ = ["Analysis", "analyze", "DeriveError", "sympy"]

@@ -47,6 +47,21 @@ def _build_parser() -> argparse.ArgumentParser:
     output.add_argument("--json", action="store_true", help="print one JSON object")
     output.add_argument("--latex", action="store_true", help="print a LaTeX fragment")
 
+    predict = sub.add_parser(
+        "predict",
+        help="sample complexity of each algorithm from the literature's theorems",
+        description="Applies every entry of the claims registry to the target.",
+    )
+    predict.add_argument("target", help="expression, catalog name or .toml file")
+    predict.add_argument("--json", action="store_true", help="print one JSON object")
+
+    threshold = sub.add_parser(
+        "threshold",
+        help="weak-recovery threshold alpha_c of optimal first-order methods (single-index)",
+    )
+    threshold.add_argument("target", help="expression, catalog name or .toml file")
+    threshold.add_argument("--json", action="store_true", help="print one JSON object")
+
     staircase = sub.add_parser(
         "staircase",
         help="graph of the learning order (which directions, at which order, by which family)",
@@ -153,6 +168,39 @@ def _run_staircase(args) -> int:
     return 0
 
 
+def _run_predict(args) -> int:
+    from .analysis import analyze
+    from .display import predictions_table
+
+    analysis = analyze(args.target)
+    if args.json:
+        data = analysis.to_dict()
+        keys = ("target", "information_exponent", "generative_exponent", "information_leap",
+                "generative_leap", "weak_recovery", "predictions")
+        print(json.dumps({k: data[k] for k in keys if k in data}, indent=2))
+    else:
+        print(predictions_table(analysis))
+    return 0
+
+
+def _run_threshold(args) -> int:
+    from .analysis import analyze
+    from .display import threshold_table
+
+    analysis = analyze(args.target)
+    if analysis.weak_recovery is None:
+        raise DeriveError(
+            f"'{analysis.target.text}': weak-recovery thresholds are implemented for "
+            f"single-index targets so far"
+        )
+    if args.json:
+        print(json.dumps({"target": analysis.target.to_dict(),
+                          "weak_recovery": analysis.weak_recovery.to_dict()}, indent=2))
+    else:
+        print(threshold_table(analysis))
+    return 0
+
+
 def _run_catalog(args) -> int:
     from .catalog import entries
     from .display import catalog_table
@@ -187,12 +235,21 @@ def main(argv: list[str] | None = None) -> int:
             return _run_catalog(args)
         if args.command == "staircase":
             return _run_staircase(args)
+        if args.command == "predict":
+            return _run_predict(args)
+        if args.command == "threshold":
+            return _run_threshold(args)
     except DeriveError as exc:
         print(f"derive: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("derive: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `derive ... | head`: the reader left, nothing to report
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     parser.error(f"unknown command {args.command}")
     return 2
 

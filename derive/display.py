@@ -128,3 +128,37 @@ def _multi_index_lines(m) -> list[str]:
     else:
         lines.append(f"coordinate leap (Abbe et al. 2023, in the given basis): {coordinate.value}")
     return lines
+
+
+def predictions_table(analysis) -> str:
+    target = analysis.target
+    lines = [f"target      {target.name or target.text}   (r = {target.index_dimension})", ""]
+    lines.append(f"  {'algorithm':<52} {'samples n ~':<16} source")
+    for p in analysis.predictions:
+        if p.applies:
+            rate = "d" if p.d_exponent == 1 else f"d^{p.d_exponent}"
+            if p.log_factor:
+                rate += " (log)"
+        else:
+            rate = "-"
+        lines.append(f"  {_cell(p.algorithm, 52):<52} {rate:<16} {p.source}")
+        lines.append(f"      {p.why}")
+    lines.append("")
+    lines.append("'(log)': the statement holds up to logarithmic factors in d; '-': the claim "
+                 "does not apply (reason below it).")
+    return "\n".join(lines)
+
+
+def threshold_table(analysis) -> str:
+    w = analysis.weak_recovery
+    target = analysis.target
+    lines = [
+        f"target      {target.name or target.text}",
+        f"class       {w.klass}",
+        f"alpha_c     {w.alpha_c_text}   (n = alpha d; optimal first-order methods / GAMP)",
+        f"why         {w.reason}   [{w.certificate.label}: {w.certificate.reason}]",
+        f"spectral    optimal preprocessing {w.preprocessing}",
+        "source      Troiani et al. AISTATS 2025 (arXiv:2405.15480); Mondelli & Montanari 2019 "
+        "(arXiv:1708.05932)",
+    ]
+    return "\n".join(lines)

@@ -340,12 +340,22 @@ def cell_contributions(
             reference = cell.branches[0]
             ref = structure.branches[reference]
             inverse = inverses[reference]
+            def end_at(label, branch=ref, inverse=inverse):
+                # the z where the reference branch reaches a cell boundary; a boundary that
+                # coincides with the branch's own image end (to rounding) is that end
+                try:
+                    return inverse(label)
+                except _Unresolved:
+                    near_low = abs(label - branch.image_lower) <= abs(label - branch.image_upper)
+                    at_lower_z = near_low == branch.increasing
+                    return branch.lower if at_lower_z else branch.upper
+
             if ref.increasing:
-                s = ref.lower if cell.lower <= ref.image_lower + _tol(ref.image_lower) else inverse(cell.lower)
-                t = ref.upper if cell.upper >= ref.image_upper - _tol(ref.image_upper) else inverse(cell.upper)
+                s = ref.lower if cell.lower <= ref.image_lower + _tol(ref.image_lower) else end_at(cell.lower)
+                t = ref.upper if cell.upper >= ref.image_upper - _tol(ref.image_upper) else end_at(cell.upper)
             else:
-                s = ref.lower if cell.upper >= ref.image_upper - _tol(ref.image_upper) else inverse(cell.upper)
-                t = ref.upper if cell.lower <= ref.image_lower + _tol(ref.image_lower) else inverse(cell.lower)
+                s = ref.lower if cell.upper >= ref.image_upper - _tol(ref.image_upper) else end_at(cell.upper)
+                t = ref.upper if cell.lower <= ref.image_lower + _tol(ref.image_lower) else end_at(cell.lower)
             s = _as_mp(s)
             t = _as_mp(t)
             others = [i for i in cell.branches if i != reference]
