@@ -359,7 +359,7 @@ def _cases(quick: bool) -> tuple[list[Case], list[str]]:
         if not target.is_single_index:
             skipped.append(
                 f"skipped {entry.name} ({target.expression}): multi-index, r = "
-                f"{target.index_dimension}; derive.analyze is single-index for now"
+                f"{target.index_dimension}; timed by `python -m bench leap`"
             )
             continue
         if wanted is not None and entry.name not in wanted:
