@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import sympy
 
@@ -44,6 +45,14 @@ class Analysis:
     #: weak-recovery class and threshold of optimal first-order methods (single-index)
     weak_recovery: WeakRecovery | None = None
 
+    def recovery(self):
+        """Weak-recovery analysis: single-index (computed with the analysis) or, for a
+        polynomial target in two variables, the first step of the multi-index one (computed
+        on demand, it costs seconds)."""
+        if self.weak_recovery is not None:
+            return self.weak_recovery
+        return _two_index_recovery(self.target)
+
     @property
     def predictions(self):
         """Every claim of the registry applied to this target (:mod:`derive.claims`)."""
@@ -73,10 +82,11 @@ class Analysis:
             out.update(_single_index_leaps(self.information_exponent, self.generative_exponent))
         if self.conditional is not None:
             out["conditional_moments"] = [m.to_dict() for m in self.conditional]
-        out["weak_recovery"] = (
-            self.weak_recovery.to_dict() if self.weak_recovery is not None else {
-                "class": "undetermined", "alpha_c": None, "steps": [],
-                "why": "weak-recovery thresholds of multi-index targets are not implemented yet"})
+        recovery = self.recovery()
+        out["weak_recovery"] = recovery.to_dict() if recovery is not None else {
+            "class": "undetermined", "alpha_c": None, "steps": [],
+            "why": "weak-recovery thresholds are implemented for r = 1, and for polynomial "
+                   "targets in two variables of degree <= 2 in one of them"}
         out["predictions"] = [p.to_dict() for p in self.predictions]
         out["notes"] = list(self.notes)
         out["version"] = __version__
@@ -89,6 +99,21 @@ class Analysis:
         from .latex import analysis_latex
 
         return analysis_latex(self)
+
+
+@lru_cache(maxsize=64)
+def _two_index_recovery(target: Target):
+    from .tensors import as_polynomial
+    from .thresholds import weak_recovery_two_index
+
+    if target.index_dimension != 2:
+        return None
+    poly = as_polynomial(sympy.expand(target.expression), target.variables)
+    if poly is None or min(poly.degree(v) for v in target.variables if poly.degree(v) > 0) > 2:
+        return None
+    if any(poly.degree(v) == 0 for v in target.variables):
+        return None
+    return weak_recovery_two_index(target.expression, target.variables)
 
 
 def _single_index_leaps(information: ExponentResult, generative: ExponentResult) -> dict:

@@ -127,7 +127,7 @@ def _quantity(analysis, quantity: str) -> tuple[int | None, str]:
             return 1, f"{len(f.steps)} steps of batch O(d) learn all {f.effective_dimension} directions"
         return None, f.stopped or f.undetermined or "the staircase does not complete"
     if quantity == "weak_recovery":
-        recovery = getattr(analysis, "weak_recovery", None)
+        recovery = analysis.recovery()
         if recovery is None:
             return None, "weak-recovery threshold not computed for this target"
         if recovery.klass in ("trivial", "easy"):
@@ -142,14 +142,14 @@ def predict(analysis) -> tuple[Prediction, ...]:
     single = analysis.multi_index is None
     for claim in claims():
         source = short_source(claim.source)
-        if claim.applies == "single-index" and not single:
+        if claim.applies == "single-index" and not single and claim.quantity != "weak_recovery":
             out.append(Prediction(claim.key, claim.algorithm, None, claim.log_factor, source,
                                   False, "stated for single-index targets"))
             continue
         value, reason = _quantity(analysis, claim.quantity)
         if value is None:
             out.append(Prediction(claim.key, claim.algorithm, None, claim.log_factor, source,
-                                  False, f"{claim.quantity.replace('_', ' ')} undetermined: {reason}"))
+                                  False, f"does not apply: {reason}"))
             continue
         exponent = sympy.nsimplify(claim.d_exponent.subs(K, value))
         log = claim.log_factor or value in claim.log_when

@@ -57,7 +57,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     threshold = sub.add_parser(
         "threshold",
-        help="weak-recovery threshold alpha_c of optimal first-order methods (single-index)",
+        help="weak-recovery threshold alpha_c of optimal first-order methods",
     )
     threshold.add_argument("target", help="expression, catalog name or .toml file")
     threshold.add_argument("--json", action="store_true", help="print one JSON object")
@@ -188,14 +188,16 @@ def _run_threshold(args) -> int:
     from .display import threshold_table
 
     analysis = analyze(args.target)
-    if analysis.weak_recovery is None:
+    recovery = analysis.recovery()
+    if recovery is None:
         raise DeriveError(
             f"'{analysis.target.text}': weak-recovery thresholds are implemented for "
-            f"single-index targets so far"
+            f"single-index targets and for polynomials in two variables of degree <= 2 in "
+            f"one of them"
         )
     if args.json:
         print(json.dumps({"target": analysis.target.to_dict(),
-                          "weak_recovery": analysis.weak_recovery.to_dict()}, indent=2))
+                          "weak_recovery": recovery.to_dict()}, indent=2))
     else:
         print(threshold_table(analysis))
     return 0

@@ -150,14 +150,18 @@ def predictions_table(analysis) -> str:
 
 
 def threshold_table(analysis) -> str:
-    w = analysis.weak_recovery
+    w = analysis.recovery()
     target = analysis.target
+    certificate = getattr(w, "certificate", None)
+    why = w.reason + (f"   [{certificate.label}: {certificate.reason}]" if certificate else "")
+    preprocessing = getattr(w, "preprocessing",
+                            "spectral method on E[z z^T - I | y] (top eigenvectors of F)")
     lines = [
         f"target      {target.name or target.text}",
         f"class       {w.klass}",
         f"alpha_c     {w.alpha_c_text}   (n = alpha d; optimal first-order methods / GAMP)",
-        f"why         {w.reason}   [{w.certificate.label}: {w.certificate.reason}]",
-        f"spectral    optimal preprocessing {w.preprocessing}",
+        f"why         {why}",
+        f"spectral    optimal preprocessing {preprocessing}",
         "source      Troiani et al. AISTATS 2025 (arXiv:2405.15480); Mondelli & Montanari 2019 "
         "(arXiv:1708.05932)",
     ]

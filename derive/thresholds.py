@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import sympy
 
 from .certificates import EXACT, NUMERIC, Certificate
+from .errors import DeriveError
 from .exponents import conditional_moments
 from .levelsets import LevelSetError, level_set_structure
 from .piecewise import decompose
@@ -126,3 +127,183 @@ def weak_recovery(analysis) -> WeakRecovery:
     return WeakRecovery("easy", alpha, None, bound,
                         Certificate(NUMERIC, f"lambda_2^2 = {value:.15g} +- {error:.1e}", bound=bound),
                         preprocessing, "alpha_c = 1/(2 lambda_2^2)")
+
+
+# --- multi-index (r = 2, polynomial) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MultiWeakRecovery:
+    """First step of the weak-recovery analysis of a two-index polynomial target."""
+
+    klass: str
+    alpha_c: float | None
+    error_bound: float
+    trivial_dimension: int
+    easy_dimension: int
+    reason: str
+
+    @property
+    def alpha_c_text(self) -> str:
+        if self.alpha_c is None:
+            return "none"
+        return f"{self.alpha_c:.8g} +- {self.error_bound:.1e}"
+
+    def to_dict(self) -> dict:
+        steps = []
+        if self.klass == "trivial":
+            steps.append({"alpha_c": 0.0, "dimension_added": self.trivial_dimension})
+        elif self.klass == "easy":
+            steps.append({"alpha_c": self.alpha_c, "dimension_added": self.easy_dimension})
+        return {
+            "class": self.klass,
+            "alpha_c": 0.0 if self.klass == "trivial" else self.alpha_c,
+            "error_bound": self.error_bound,
+            "steps": steps,
+            "optimal_preprocessing": "spectral on E[z z^T - I | y] (Troiani et al. 2025)",
+            "why": self.reason,
+            "source": SOURCE,
+        }
+
+
+def _graded_nodes(centres, limit: float, order: int):
+    """Composite Gauss-Legendre nodes on [-limit, limit], graded geometrically towards each
+    centre (where the level-set weights are singular) and coarser far away."""
+    import numpy as np
+
+    cuts = {-limit, limit}
+    for c in centres:
+        for j in range(1, 10):
+            for offset in (10.0**-j, -(10.0**-j)):
+                if -limit < c + offset < limit:
+                    cuts.add(c + offset)
+        cuts.add(c)
+    step = 0.25
+    x = -limit
+    while x < limit:
+        cuts.add(x)
+        x += step if abs(x) < 4 else 4 * step
+    edges = np.array(sorted(cuts))
+    t, w = np.polynomial.legendre.leggauss(order)
+    half = 0.5 * (edges[1:] - edges[:-1])
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    return (mid[:, None] + half[:, None] * t).ravel(), (half[:, None] * w).ravel()
+
+
+def _level_curve_sums(g_poly, z1, z2, ys, order: int):
+    """p(y) E[h | y] for h in (1, z1, z2, z1^2-1, z2^2-1, z1 z2), for every y in ``ys``.
+
+    p(y) E[h|y] = int dz1 phi(z1) sum_{z2: g = y} h phi(z2) / |d_2 g|  (level-curve formula),
+    roots in closed form for degree <= 2 in z2. The z1-rule is graded, for each y, towards
+    the zeros of the leading coefficient (branches escaping to infinity) and of the
+    discriminant (tangencies, where the weight has a 1/sqrt singularity).
+    """
+    import numpy as np
+
+    poly = sympy.Poly(g_poly, z2)
+    degree = poly.degree()
+    if degree not in (1, 2):
+        raise ValueError("level curves need degree 1 or 2 in one variable")
+    y_symbol = sympy.Dummy("y")
+    coefficients = [sympy.lambdify(z1, c, "numpy") for c in poly.all_coeffs()]
+    slope_of = sympy.lambdify((z1, z2), sympy.diff(g_poly, z2), "numpy")
+    leading = poly.all_coeffs()[0]
+    fixed = [float(r) for r in sympy.Poly(leading, z1).real_roots()] if leading.has(z1) else []
+    special = []
+    if degree == 2:
+        a, b, c = poly.all_coeffs()
+        discriminant = sympy.Poly(sympy.expand(b * b - 4 * a * (c - y_symbol)), z1)
+        special = [sympy.lambdify(y_symbol, k, "numpy") for k in discriminant.all_coeffs()]
+    out = np.zeros((ys.size, 6))
+    for n, y in enumerate(ys):
+        centres = list(fixed) + [0.0]
+        if special:
+            coeffs = np.array([float(f(y)) for f in special])
+            while coeffs.size > 1 and coeffs[0] == 0:
+                coeffs = coeffs[1:]
+            if coeffs.size > 1:
+                r = np.roots(coeffs)
+                centres += [float(v.real) for v in r if abs(v.imag) < 1e-9 and abs(v.real) < 10]
+        x, wx = _graded_nodes(centres, 10.0, order)
+        c = [np.broadcast_to(np.asarray(f(x), dtype=float), x.shape) for f in coefficients]
+        with np.errstate(all="ignore"):
+            if degree == 1:
+                roots = [(y - c[1]) / c[0]]
+            else:
+                disc = c[1] * c[1] - 4 * c[0] * (c[2] - y)
+                sq = np.sqrt(np.where(disc >= 0, disc, np.nan))
+                roots = [(-c[1] + sq) / (2 * c[0]), (-c[1] - sq) / (2 * c[0])]
+        base = wx * np.exp(-x * x / 2) / (2 * np.pi)
+        for root in roots:
+            with np.errstate(all="ignore"):
+                w = base * np.exp(-root * root / 2) / np.abs(slope_of(x, root))
+            good = np.isfinite(w) & np.isfinite(root)
+            w, r, xs = w[good], root[good], x[good]
+            out[n] += [w.sum(), (w * xs).sum(), (w * r).sum(), (w * (xs * xs - 1)).sum(),
+                       (w * (r * r - 1)).sum(), (w * xs * r).sum()]
+    return out
+
+
+def weak_recovery_two_index(expr, variables) -> MultiWeakRecovery:
+    """Class and alpha_c = 1/nu_1 of the first step for a polynomial target in (z1, z2).
+
+    G(y) = E[z z^T - I | y], F(M) = E_y[G(y) M G(y)] on symmetric matrices, alpha_c = 1/nu_1
+    with nu_1 the top eigenvalue of F (Troiani et al. 2025, THEORY.md §5); trivial
+    directions = span of E[z | y]. The level-curve integrals use graded composite
+    Gauss-Legendre rules in z1 and y (graded towards y = 0, the critical values of g and the
+    zeros of the leading coefficient); the error estimate is the change when the order of
+    every panel doubles.
+    """
+    import numpy as np
+
+    z1, z2 = variables
+    poly = sympy.Poly(sympy.expand(expr), z1, z2)
+    if poly.degree(z2) == 0 or (poly.degree(z1) and poly.degree(z1) < poly.degree(z2)):
+        z1, z2 = z2, z1
+    g = poly.as_expr()
+    if sympy.Poly(g, z2).degree() > 2:
+        raise DeriveError("two-index thresholds need degree <= 2 in one of the variables")
+    cuts = {0.0}
+    for point in sympy.solve([sympy.diff(g, v) for v in (z1, z2)], [z1, z2], dict=True):
+        value = g.subs(point)
+        if value.is_real:
+            cuts.add(float(value))
+    grid = np.linspace(-10, 10, 401)
+    values = sympy.lambdify((z1, z2), g, "numpy")(grid[:, None], grid[None, :])
+    limit = float(min(np.max(np.abs(values)), 400.0))
+    basis = [np.array([[1.0, 0], [0, 0]]), np.array([[0, 0], [0, 1.0]]),
+             np.array([[0, 1.0], [1.0, 0]]) / np.sqrt(2)]
+
+    def totals(order):
+        ys, wy = _graded_nodes(sorted(cuts), limit, order)
+        sums = _level_curve_sums(g, z1, z2, ys, order)
+        density = sums[:, 0]
+        keep = density > 1e-300
+        sums, wy, density = sums[keep], wy[keep], density[keep]
+        mean = sums[:, 1:3] / density[:, None]
+        trivial = np.einsum("n,na,nb->ab", wy * density, mean, mean)
+        G = np.stack([np.stack([sums[:, 3], sums[:, 5]], -1),
+                      np.stack([sums[:, 5], sums[:, 4]], -1)], -2) / density[:, None, None]
+        F = np.zeros((3, 3))
+        for i, Mi in enumerate(basis):
+            GMG = G @ Mi @ G
+            for j, Mj in enumerate(basis):
+                F[j, i] = np.sum(wy * density * np.sum(Mj * GMG, axis=(1, 2)))
+        return trivial, F
+
+    coarse_trivial, coarse_F = totals(8)
+    trivial, F = totals(16)
+    error = float(max(np.max(np.abs(F - coarse_F)), np.max(np.abs(trivial - coarse_trivial))))
+    error = max(error, 1e-12)
+    trivial_rank = int(np.sum(np.linalg.eigvalsh(trivial) > 100 * error))
+    if trivial_rank:
+        return MultiWeakRecovery("trivial", 0.0, 0.0, trivial_rank, 0,
+                                 f"E[z|y] spans {trivial_rank} direction(s)")
+    eigen = np.linalg.eigvalsh((F + F.T) / 2)
+    top = float(eigen[-1])
+    if top <= 100 * error:
+        return MultiWeakRecovery("hard", None, error, 0, 0, "nu_1 = 0: F vanishes")
+    multiplicity = int(np.sum(np.abs(eigen - top) <= max(1e-6 * top, 10 * error)))
+    alpha = 1 / top
+    return MultiWeakRecovery("easy", alpha, alpha * error / top, 0, multiplicity,
+                             f"nu_1 = {top:.10g} (multiplicity {multiplicity})")

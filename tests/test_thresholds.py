@@ -8,7 +8,7 @@ import math
 import pytest
 import sympy
 
-from derive import analyze
+from derive import analyze, parse_target
 
 
 def test_phase_retrieval_is_one_half():
@@ -60,5 +60,37 @@ def test_threshold_cli(cli):
     data = json.loads(result.stdout)["weak_recovery"]
     assert data["alpha_c"] == 0.5 and data["class"] == "easy"
     assert "1 - 1/" in data["optimal_preprocessing"]
-    bad = cli("threshold", "z1*z2")
-    assert bad.returncode == 2 and "single-index" in bad.stderr
+
+
+def test_two_index_product_threshold():
+    """z1 z2: alpha_c ~ 0.59375 (Defilippis et al. 2025, THEORY.md §5); G(y) has the Bessel
+    closed form E[z1^2 | y] = |y| K1(|y|)/K0(|y|), E[z1 z2 | y] = y, whose F gives 0.593751."""
+    from derive.thresholds import weak_recovery_two_index
+
+    t = parse_target("z1*z2")
+    w = weak_recovery_two_index(t.expression, t.variables)
+    assert w.klass == "easy"
+    assert w.alpha_c == pytest.approx(0.59375, abs=5e-6)
+    assert w.error_bound < 1e-4
+
+
+def test_two_index_identities():
+    """y = z1^2 + z2^2: E[z z^T - I | y] = (y/2 - 1) I, F = Var(y/2) Id = Id, alpha_c = 1.
+    z1^2 - z2^2 = 2 w1 w2 in the rotated basis: the same threshold as z1 z2 (rotation
+    invariance). z1 z2 + z1: E[z1 | y] != 0, trivial."""
+    from derive.thresholds import weak_recovery_two_index
+
+    def alpha(text):
+        t = parse_target(text)
+        return weak_recovery_two_index(t.expression, t.variables)
+
+    assert alpha("z1**2 + z2**2").alpha_c == pytest.approx(1.0, abs=1e-5)
+    assert alpha("z1**2 - z2**2").alpha_c == pytest.approx(alpha("z1*z2").alpha_c, abs=1e-5)
+    assert alpha("z1*z2 + z1").klass == "trivial"
+
+
+def test_threshold_cli_two_index(cli):
+    data = json.loads(cli("threshold", "z1*z2", "--json").stdout)["weak_recovery"]
+    assert data["class"] == "easy" and abs(data["alpha_c"] - 0.59375) < 1e-4
+    bad = cli("threshold", "z1*z2*z3")
+    assert bad.returncode == 2 and "two variables" in bad.stderr
