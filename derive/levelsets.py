@@ -28,7 +28,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import mpmath
-import numpy as np
 import sympy
 from .piecewise import PiecewiseForm, _sort_key, real_roots
 from .quadrature import integrate
