@@ -95,3 +95,12 @@ def test_wheel_ships_templates_and_catalog(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "\\begin{tabular}" in result.stdout
+
+
+@pytest.mark.parametrize("entry", [e for e in entries() if "alpha_c" in e.literature],
+                         ids=lambda e: e.name)
+def test_literature_thresholds(entry):
+    """alpha_c recorded in the catalog: z^2 -> 1/2 (Mondelli-Montanari 2018), z1 z2 -> 0.59375
+    (Defilippis et al. 2025)."""
+    recovery = analysis_of(entry.name).recovery()
+    assert recovery.alpha_c == pytest.approx(entry.literature["alpha_c"], abs=1e-4)
