@@ -30,25 +30,49 @@ def escape(text: str) -> str:
 
 
 def analysis_latex(analysis) -> str:
-    """A self-contained LaTeX fragment: expansion table and exponents."""
-    expansion = analysis.hermite
+    """A self-contained LaTeX fragment: expansion table, exponents and (r > 1) leaps."""
     rows = []
-    for c in expansion.coefficients:
-        exact = sympy.latex(c.exact) if c.exact is not None else None
-        rows.append({
-            "order": c.order,
-            "exact": exact,
-            "value": f"{float(c.value):.12g}",
-            "status": c.status,
-            "certificate": escape(c.certificate.label),
-        })
+    leaps = []
+    if analysis.multi_index is None:
+        index_label = "k"
+        for c in analysis.hermite.coefficients:
+            rows.append({
+                "order": str(c.order),
+                "exact": sympy.latex(c.exact) if c.exact is not None else None,
+                "value": f"{float(c.value):.12g}",
+                "status": c.status,
+                "certificate": escape(c.certificate.label),
+            })
+    else:
+        index_label = "\\alpha"
+        m = analysis.multi_index
+        bounds = m.bounds or {}
+        for alpha, value in m.coefficients.items():
+            numeric = alpha in bounds
+            rows.append({
+                "order": "(" + ", ".join(map(str, alpha)) + ")",
+                "exact": None if numeric else sympy.latex(value),
+                "value": f"{float(value):.12g}",
+                "status": "nonzero",
+                "certificate": escape(f"numeric(bound={bounds[alpha]:.1g})" if numeric
+                                      else "exact-symbolic"),
+            })
+        for filtration in (m.information, m.generative, m.linear_giant_steps):
+            orders = ", ".join(f"{s.order} (+{s.dimension_added})" for s in filtration.steps)
+            leaps.append({
+                "name": escape(filtration.name),
+                "value": str(filtration.leap) if filtration.leap is not None else (
+                    "does not reach every direction" if filtration.stopped else "undetermined"),
+                "steps": escape(orders or "none"),
+            })
     fields = {
         "expression": sympy.latex(analysis.target.expression),
         "name": escape(analysis.target.name or analysis.target.text),
         "rows": rows,
+        "index_label": index_label,
+        "leaps": leaps,
         "information": _exponent(analysis.information_exponent),
         "generative": _exponent(analysis.generative_exponent),
-        "max_order": expansion.max_order,
     }
     template = latex_environment().get_template("analysis_summary.tex.j2")
     return template.render(**fields)

@@ -135,3 +135,22 @@ def test_staircase_png_and_atomic_output(cli, tmp_path):
     assert bad.returncode == 2 and "needs -o" in bad.stderr
     missing = cli("staircase", "z1*z2", "--format", "dot", "-o", str(tmp_path / "no" / "x.dot"))
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+@pytest.mark.parametrize("target", ["abs(z)", "z1*z2", "sign(z1*z2)", "relu(z1)*z2 + tanh(z3)"])
+def test_latex_fragment_compiles(cli, tmp_path, target):
+    """The --latex fragment is valid LaTeX for single- and multi-index targets."""
+    import shutil
+    import subprocess
+
+    result = cli("analyze", target, "--latex")
+    assert result.returncode == 0, result.stderr
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed")
+    document = tmp_path / "fragment.tex"
+    document.write_text("\\documentclass{article}\\usepackage{amsmath,amssymb}\\begin{document}\n"
+                        + result.stdout + "\n\\end{document}\n", encoding="utf-8")
+    compiled = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape",
+         document.name], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert compiled.returncode == 0, compiled.stdout[-2000:]
