@@ -95,10 +95,20 @@ class Analysis:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
-    def _repr_latex_(self) -> str:
+    def to_latex(self) -> str:
+        """A LaTeX fragment (paragraph, Hermite table, exponents, leaps) for documents."""
         from .latex import analysis_latex
 
         return analysis_latex(self)
+
+    def _repr_latex_(self) -> str:
+        """One line of math for Jupyter (MathJax renders math mode, not tables)."""
+        def show(result):
+            return r"\text{undet.}" if result.value is None else str(result.value)
+
+        return (f"$y = {sympy.latex(self.target.expression)}:\\quad "
+                f"\\mathrm{{IE}} = {show(self.information_exponent)},\\ "
+                f"\\mathrm{{GE}} = {show(self.generative_exponent)}$")
 
 
 @lru_cache(maxsize=64)

@@ -91,7 +91,7 @@ def _run_analyze(args) -> int:
     if args.json:
         print(analysis.to_json())
     elif args.latex:
-        print(analysis._repr_latex_())
+        print(analysis.to_latex())
     else:
         print(analysis_table(analysis))
     return 0
