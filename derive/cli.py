@@ -30,8 +30,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "analyze",
         help="Hermite expansion, information and generative exponents of a target",
         description=(
-            "TARGET is an expression in z (e.g. 'He3(z)', 'relu(z); noise = 0.1'), a catalog "
-            "name (see 'derive catalog') or a .toml target file."
+            "TARGET is an expression in z or z1..zr (e.g. 'He3(z)', 'relu(z); noise = 0.1', "
+            "'z1 + z1*z2'), a catalog name (see 'derive catalog') or a .toml target file."
         ),
     )
     analyze.add_argument("target", help="expression, catalog name or .toml file")
