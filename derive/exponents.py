@@ -242,7 +242,9 @@ class _GenerativeSearch:
             return OrderEvidence(k, "zero", Certificate(
                 NUMERIC, f"level-set quadrature: |lambda_{k}^2| <= {bound:.1e}", bound=bound
             ), float(total))
-        if total > 10 * error:
+        # a numeric non-zero must also clear 10^-(digits/2): root finding on very flat or
+        # very steep links can leave errors larger than the quadrature's own estimate
+        if total > 10 * error and total > mpmath.mpf(10) ** (-self.digits // 2):
             return OrderEvidence(k, "nonzero", Certificate(
                 NUMERIC, f"level-set quadrature: lambda_{k}^2 = {mpmath.nstr(total, 8)} "
                 f"+- {float(error):.1e}", bound=float(error)

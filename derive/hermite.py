@@ -422,11 +422,10 @@ def _as_polynomial(expr, z):
 def _polynomial_expansion(expr, z, poly, max_order, digits) -> HermiteExpansion:
     values = polynomial_hermite_coefficients(poly, max_order)
     norm = polynomial_hermite_coefficients(sympy.Poly(sympy.expand(expr**2), z), 0)[0]
-    parity = None
-    if all(values[k] == 0 for k in range(1, len(values), 2)) and poly.degree() <= max_order:
-        parity = 0
-    elif all(values[k] == 0 for k in range(0, len(values), 2)) and poly.degree() <= max_order:
-        parity = 1
+    # parity from the monomials themselves (valid whatever the expansion order)
+    degrees = [m[0] for m in poly.monoms()]
+    parity = 0 if all(d % 2 == 0 for d in degrees) else (
+        1 if all(d % 2 == 1 for d in degrees) else None)
     coefficients = []
     for k, value in enumerate(values):
         status, cert, numeric, bound = _exact_status(value)

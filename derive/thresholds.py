@@ -103,7 +103,11 @@ def weak_recovery(analysis) -> WeakRecovery:
             "T*(y) = 1 - 1/z(y)^2 with z(y)^2 the squared root of sigma(z) = y",
             "y determines z^2",
         )
-    moments = conditional_moments(analysis.hermite, None, 2, noise=noise)
+    try:
+        moments = conditional_moments(analysis.hermite, None, 2, noise=noise)
+    except DeriveError as exc:
+        return WeakRecovery("undetermined", None, None, 0.0,
+                            Certificate("undetermined", str(exc)), preprocessing, str(exc))
     second = moments[1]
     exact = second.exact
     if generative.value is not None and generative.value >= 3 or (

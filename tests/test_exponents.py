@@ -194,3 +194,19 @@ def test_cli_conditional_flag(cli):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["conditional_moments"][0]["exact"] == "2/pi"
+
+
+def test_high_degree_even_polynomial():
+    """z^64 is even: odd orders vanish by parity whatever K is; GE = IE = 2 (polynomials have
+    GE <= 2, DPLB 2024). Regression: parity must not depend on the degree being <= K."""
+    a = analysis_of("z**64")
+    assert a.information_exponent.value == 2 and a.generative_exponent.value == 2
+    assert a.generative_exponent.evidence[0].certificate.kind == "symmetry"
+
+
+def test_oscillating_link_keeps_its_exponents():
+    """sin(z)^2: infinitely many level-set branches, yet IE = GE = 2 from c_2 != 0; the
+    threshold, which needs lambda_2^2 itself, is reported undetermined (not an error)."""
+    a = analysis_of("sin(z)**2")
+    assert a.information_exponent.value == 2 and a.generative_exponent.value == 2
+    assert a.weak_recovery.klass == "undetermined"
