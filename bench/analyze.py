@@ -77,10 +77,10 @@ SPEEDUP_GOAL = 20.0
 #: use) before anything is timed.
 WARMUP_TARGETS = ("z**3 + 2*z", "relu(z - 1)*cos(z)", "sign(z)*exp(-z**2)")
 #: Exact links for baseline (a): catalog names (those that exist) and extra expressions.
-EXACT_CATALOG = ("He3", "He4", "z2", "relu", "abs", "sign")
+EXACT_CATALOG = ("He3", "He4", "phase_retrieval", "relu", "abs", "sign")
 EXACT_EXTRA = ("relu(z)**3", "He2(z)+He3(z)")
 #: --quick: a subset that still reaches every engine path, one repeat, a shorter budget.
-QUICK_CATALOG = ("He3", "z2", "relu", "sign", "abs", "tanh", "erf", "annulus", "sign_He3")
+QUICK_CATALOG = ("He3", "phase_retrieval", "relu", "sign", "abs", "tanh", "erf", "annulus", "sign_He3")
 QUICK_EXACT_EXTRA = ("He2(z)+He3(z)",)
 QUICK_BUDGET = 10.0
 #: A baseline coefficient that differs from the engine's exact one by more than this is flagged.

@@ -104,3 +104,12 @@ def test_literature_thresholds(entry):
     (Defilippis et al. 2025)."""
     recovery = analysis_of(entry.name).recovery()
     assert recovery.alpha_c == pytest.approx(entry.literature["alpha_c"], abs=1e-4)
+
+
+def test_catalog_names_are_not_expressions():
+    """A name must never shadow an expression a user could mean (e.g. 'z2' the variable)."""
+    from derive import DeriveError, parse_target
+
+    for e in entries():
+        with pytest.raises(DeriveError):
+            parse_target(e.name)
