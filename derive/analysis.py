@@ -116,14 +116,13 @@ def _two_index_recovery(target: Target):
     from .tensors import as_polynomial
     from .thresholds import weak_recovery_two_index
 
-    if target.index_dimension != 2:
+    used = tuple(v for v in target.variables if v in target.expression.free_symbols)
+    if len(used) != 2:
         return None
-    poly = as_polynomial(sympy.expand(target.expression), target.variables)
-    if poly is None or min(poly.degree(v) for v in target.variables if poly.degree(v) > 0) > 2:
+    poly = as_polynomial(sympy.expand(target.expression), used)
+    if poly is None or min(poly.degree(v) for v in used) > 2:
         return None
-    if any(poly.degree(v) == 0 for v in target.variables):
-        return None
-    return weak_recovery_two_index(target.expression, target.variables)
+    return weak_recovery_two_index(target.expression, used)
 
 
 def _single_index_leaps(information: ExponentResult, generative: ExponentResult) -> dict:

@@ -112,7 +112,72 @@ class MultiIndexAnalysis:
         }
 
 
+MAX_USED_VARIABLES = 8
+
+
 def analyze_multi_index(target: Target, max_order: int = 8) -> MultiIndexAnalysis:
+    """Analyse on the coordinates the target uses; unused ones are embedded back as zeros."""
+    used = tuple(v for v in target.variables if v in target.expression.free_symbols)
+    if len(used) > MAX_USED_VARIABLES:
+        raise DeriveError(
+            f"'{target.text}' uses {len(used)} coordinates; the exact multi-index analysis "
+            f"handles at most {MAX_USED_VARIABLES}"
+        )
+    if used == target.variables:
+        return _analyze_multi_index(target, max_order)
+    reduced = Target(target.expression, used, target.noise, target.text, target.name)
+    return _embed(_analyze_multi_index(reduced, max_order), target.variables, used)
+
+
+def _embed(analysis: MultiIndexAnalysis, variables, used) -> MultiIndexAnalysis:
+    positions = [variables.index(v) for v in used]
+    r = len(variables)
+
+    def vector(v):
+        full = [sympy.Integer(0)] * r
+        for p, x in zip(positions, v):
+            full[p] = x
+        return tuple(full)
+
+    def index(alpha):
+        full = [0] * r
+        for p, a in zip(positions, alpha):
+            full[p] = a
+        return tuple(full)
+
+    def filtration(f: Filtration) -> Filtration:
+        steps = tuple(FiltrationStep(s.order, tuple(vector(v) for v in s.basis), s.certificate)
+                      for s in f.steps)
+        return Filtration(f.name, steps, f.learned_dimension, f.effective_dimension,
+                          f.undetermined, f.stopped)
+
+    rotation = None
+    if analysis.rotation is not None:
+        rotation = sympy.eye(r)
+        for i, p in enumerate(positions):
+            for j, q in enumerate(positions):
+                rotation[p, q] = analysis.rotation[i, j]
+    return MultiIndexAnalysis(
+        coefficients={index(a): v for a, v in analysis.coefficients.items()},
+        max_order=analysis.max_order,
+        effective_dimension=analysis.effective_dimension,
+        effective_basis=tuple(vector(v) for v in analysis.effective_basis),
+        information=filtration(analysis.information),
+        generative=filtration(analysis.generative),
+        linear_giant_steps=filtration(analysis.linear_giant_steps),
+        one_step=tuple(OneStepResult(s.batch_exponent, s.dimension_learned,
+                                     tuple(vector(v) for v in s.basis))
+                       for s in analysis.one_step),
+        coordinate=CoordinateLeap(analysis.coordinate.value,
+                                  tuple(index(a) for a in analysis.coordinate.order)),
+        bounds=None if analysis.bounds is None else {index(a): b
+                                                     for a, b in analysis.bounds.items()},
+        truncated=analysis.truncated,
+        rotation=rotation,
+    )
+
+
+def _analyze_multi_index(target: Target, max_order: int) -> MultiIndexAnalysis:
     expr = sympy.expand(target.expression)
     variables = target.variables
     poly = as_polynomial(expr, variables)
@@ -130,7 +195,10 @@ def analyze_multi_index(target: Target, max_order: int = 8) -> MultiIndexAnalysi
                 f"sign(z1*z2), relu(z1)*z2); this one mixes coordinates inside a function, "
                 f"which is not supported yet"
             )
-        return _analyze_separable(form, target, rotation)
+        try:
+            return _analyze_separable(form, target, rotation)
+        except DeriveError as exc:
+            raise DeriveError(f"'{target.text}': a one-coordinate factor fails: {exc}")
     if poly.total_degree() > MAX_DEGREE:
         raise DeriveError(
             f"'{target.text}': degree {poly.total_degree()} too large for the exact "

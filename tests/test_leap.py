@@ -199,3 +199,13 @@ def test_analyze_table_for_staircase(cli):
     assert result.returncode == 0, result.stderr
     assert "information leap: 1" in result.stdout
     assert "step 3: order 1" in result.stdout
+
+
+def test_unused_coordinates_are_embedded():
+    """z1 z16 lives in r = 16 but uses two coordinates: the analysis runs on those two and
+    reports directions in R^16 (regression: it used to enumerate 16-dimensional tensors)."""
+    m = analyze("z16*z1").multi_index
+    assert m.information.leap == 2 and m.effective_dimension == 2
+    basis = sorted(tuple(v) for v in m.information.steps[0].basis)
+    assert basis == sorted([tuple(int(i == 0) for i in range(16)), tuple(int(i == 15) for i in range(16))])
+    assert set(m.coefficients) == {tuple(int(i in (0, 15)) for i in range(16))}
