@@ -270,25 +270,28 @@ def table(headers: list[str], rows: list[list[str]], right: set[int]) -> str:
 
 
 def add_standard_arguments(
-    parser: argparse.ArgumentParser, *, repeat_help: str, budget_help: str, quick_budget: float
+    parser: argparse.ArgumentParser, *, repeat_help: str, budget_help: str, quick_budget: float,
+    full_budget: float = DEFAULT_BUDGET,
+    quick_help: str = "fewer targets, one repeat, shorter budget: under a minute",
 ) -> None:
     """The options every bench has: --repeat, --quick, --budget, --json, --quiet.
 
     ``repeat_help`` and ``budget_help`` start the help of --repeat and --budget (the defaults
-    are appended); ``quick_budget`` is the budget with --quick.
+    are appended); ``quick_budget`` and ``full_budget`` are the budgets with and without
+    --quick.
     """
     parser.add_argument("--repeat", type=int, default=None, metavar="N",
                         help=f"{repeat_help} (default {DEFAULT_REPEAT}; 1 with --quick)")
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer targets, one repeat, shorter budget: under a minute")
+    parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--budget", type=float, default=None, metavar="SECONDS",
-                        help=f"{budget_help} (default {DEFAULT_BUDGET:g}; "
+                        help=f"{budget_help} (default {full_budget:g}; "
                              f"{quick_budget:g} with --quick)")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
-def standard_main(args: argparse.Namespace, run, render, quick_budget: float) -> int:
+def standard_main(args: argparse.Namespace, run, render, quick_budget: float,
+                  full_budget: float = DEFAULT_BUDGET) -> int:
     """Fill in the defaults, ``run(repeat, quick, budget, progress)``, print ``render(result)``.
 
     With --json the result's keys not starting with '_' are written as JSON. Returns the exit
@@ -296,7 +299,7 @@ def standard_main(args: argparse.Namespace, run, render, quick_budget: float) ->
     """
     repeat = args.repeat if args.repeat is not None else (1 if args.quick else DEFAULT_REPEAT)
     budget = args.budget if args.budget is not None else (
-        quick_budget if args.quick else DEFAULT_BUDGET)
+        quick_budget if args.quick else full_budget)
     if repeat < 1 or budget <= 0:
         print("error: --repeat must be >= 1 and --budget > 0", file=sys.stderr)
         return 2

@@ -34,8 +34,6 @@ def analysis_table(analysis) -> str:
         for c in expansion.coefficients:
             exact = "" if c.exact is None else _cell(sympy.sstr(c.exact), 28)
             value = mpmath.nstr(c.value, 16) if c.value != 0 else "0"
-            if c.exact is None and c.error_bound:
-                value = f"{value}"
             lines.append(
                 f"  {c.order:>3}  {exact:<28} {value:>24}  {c.status:<12} {c.certificate.label}"
             )

@@ -67,9 +67,6 @@ class MultiIndexAnalysis:
     #: orthogonal Q when the coefficients are given in the basis w = Q^T z
     rotation: sympy.Matrix | None = None
 
-    def first_order(self, filtration: Filtration) -> int | None:
-        return filtration.steps[0].order if filtration.steps else None
-
     def hermite_dict(self) -> dict:
         rows = []
         bounds = self.bounds or {}

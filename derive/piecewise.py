@@ -38,10 +38,6 @@ class Piece:
     upper: sympy.Expr
     expr: sympy.Expr
 
-    @property
-    def is_unbounded(self) -> bool:
-        return self.lower == -sympy.oo or self.upper == sympy.oo
-
 
 @dataclass(frozen=True)
 class PiecewiseForm:

@@ -137,11 +137,6 @@ class _Value:
             return sympy.simplify(self.exact) == 0
         return abs(self.value) <= max(self.bound, 1e-25)
 
-    def is_nonzero(self) -> bool:
-        if self.exact is not None:
-            return not self.is_zero()
-        return abs(self.value) > 10 * max(self.bound, 1e-25)
-
 
 _ONE = _Value(sympy.Integer(1), mpmath.mpf(1), 0.0)
 _ZERO = _Value(sympy.Integer(0), mpmath.mpf(0), 0.0)
