@@ -32,6 +32,7 @@ from .errors import DeriveError
 from .exponents import conditional_moments
 from .levelsets import LevelSetError, level_set_structure
 from .piecewise import decompose
+from .preprocessing import OptimalPreprocessing, optimal_preprocessing  # noqa: F401 (API)
 
 SOURCE = "Troiani2025; Mondelli2018"
 
@@ -82,10 +83,20 @@ def _injective_half_line(analysis) -> bool:
     return not structure.atoms and bool(structure.cells) and all(c.injective for c in structure.cells)
 
 
+def _preprocessing_text(analysis) -> str:
+    """'T*(y) = 1 - 1/E[z^2 | y]', with its closed form when there is one."""
+    text = "T*(y) = 1 - 1/E[z^2 | y]"
+    try:
+        expression = optimal_preprocessing(analysis).expression
+    except DeriveError:
+        return text
+    return text if expression is None else f"{text} = {expression}"
+
+
 def weak_recovery(analysis) -> WeakRecovery:
     """Class, alpha_c and optimal preprocessing for a single-index analysis."""
     generative = analysis.generative_exponent
-    preprocessing = "T*(y) = 1 - 1/E[z^2 | y]"
+    preprocessing = _preprocessing_text(analysis)
     if generative.value == 1:
         return WeakRecovery("trivial", 0.0, sympy.Integer(0), 0.0, generative.evidence[-1].certificate,
                             "none needed: E[z | y] != 0 already correlates with z",
@@ -100,7 +111,7 @@ def weak_recovery(analysis) -> WeakRecovery:
             "easy", 0.5, sympy.Rational(1, 2), 0.0,
             Certificate(EXACT, "even link injective on z > 0: E[z^2 | y] = z^2, "
                                "E[(z^2 - 1)^2] = 2"),
-            "T*(y) = 1 - 1/z(y)^2 with z(y)^2 the squared root of sigma(z) = y",
+            preprocessing,
             "y determines z^2",
         )
     try:
