@@ -164,3 +164,52 @@ def threshold_table(analysis) -> str:
         "(arXiv:1708.05932)",
     ]
     return "\n".join(lines)
+
+
+def lr_phase_table(phase) -> str:
+    """e(kappa) piece by piece, the transitions and the leading drift terms."""
+    import sympy
+
+    from .lr_phase import KAPPA
+
+    lines = [
+        f"target      {phase.target}   (student {phase.student})",
+        f"algorithm   {phase.algorithm}; learning rate eta = d^-kappa, expansion in "
+        f"{phase.rate_parameter}",
+    ]
+    if phase.exponent is None:
+        lines.append(f"e(kappa)    undetermined: {phase.reason}")
+        return "\n".join(lines)
+    lines.append(f"e(kappa)    {phase.exponent}   (samples T = d^e(kappa))")
+    lines.append("")
+    pieces = (phase.piecewise.args if isinstance(phase.piecewise, sympy.Piecewise)
+              else ((phase.piecewise, True),))
+    start = sympy.Integer(0)
+    for expr, condition in pieces:
+        end = sympy.oo if condition is sympy.true else condition.rhs
+        logged = any(a <= start and (b == sympy.oo or b >= end) for a, b in phase.log_intervals)
+        span = f"{start} <= kappa < {end}" if end != sympy.oo else f"kappa >= {start}"
+        value = sympy.simplify(expr)
+        rate = "d" if value == 1 else f"d^({value})"
+        lines.append(f"  {span:<24} T = {rate}{' log d' if logged else ''}")
+        start = end
+    lines.append("")
+    transitions = ", ".join(f"kappa = {t} (eta ~ d^-{t})" for t in phase.transitions) or "none"
+    lines.append(f"transitions {transitions}")
+    lines.append(f"domain      {phase.domain_note}")
+    if phase.valid_range is None:
+        lines.append("certified   nowhere: unexamined orders could lower e(kappa)")
+    else:
+        low, high = phase.valid_range
+        lines.append(f"certified   for {low} <= kappa" + (f" <= {high}" if high != sympy.oo else "")
+                     + " (orders and powers not examined cannot lower e there)")
+    lines.append("")
+    lines.append("leading drift terms  mu_i(eta) ~ eta^j E[f(y) He_i(a)] E[g(b) He_{i-1}(b)]")
+    for term in phase.leading_terms():
+        cost = term.cost + 2 * term.power * (KAPPA if phase.algorithm == "alternating"
+                                             else KAPPA - 1)
+        lines.append(f"  i = {term.order:<3} j = {term.power}   f = {term.label_factor:<5} "
+                     f"g(b) = {term.student_factor:<28} coefficient {term.value:.6g}   "
+                     f"line {cost}")
+    lines.append(f"source      Tsiolis, Mousavi-Hosseini, Erdogdu, NeurIPS 2025 (arXiv:2510.21020)")
+    return "\n".join(lines)
