@@ -53,6 +53,10 @@ class Analysis:
             return self.weak_recovery
         return _two_index_recovery(self.target)
 
+    def grand_staircase(self):
+        """Thresholds of every weak-recovery step (:mod:`derive.grand_staircase`), or None."""
+        return _grand_staircase(self)
+
     @property
     def predictions(self):
         """Every claim of the registry applied to this target (:mod:`derive.claims`)."""
@@ -83,7 +87,16 @@ class Analysis:
         if self.conditional is not None:
             out["conditional_moments"] = [m.to_dict() for m in self.conditional]
         recovery = self.recovery()
-        out["weak_recovery"] = recovery.to_dict() if recovery is not None else {
+        staircase = self.grand_staircase()
+        if recovery is not None:
+            out["weak_recovery"] = recovery.to_dict()
+            if staircase is not None:
+                out["weak_recovery"]["steps"] = [
+                    {"alpha_c": step.alpha_c, "dimension_added": step.dimension_added}
+                    for step in staircase.steps if step.klass in ("trivial", "easy")]
+                out["weak_recovery"]["grand_staircase"] = staircase.to_dict()
+        else:
+            out["weak_recovery"] = {
             "class": "undetermined", "alpha_c": None, "steps": [],
             "why": "weak-recovery thresholds are implemented for r = 1, and for polynomial "
                    "targets in two variables of degree <= 2 in one of them"}
@@ -109,6 +122,22 @@ class Analysis:
         return (f"$y = {sympy.latex(self.target.expression)}:\\quad "
                 f"\\mathrm{{IE}} = {show(self.information_exponent)},\\ "
                 f"\\mathrm{{GE}} = {show(self.generative_exponent)}$")
+
+
+def _grand_staircase(analysis):
+    from .grand_staircase import grand_staircase
+
+    if analysis.target.is_single_index:
+        return grand_staircase(analysis)
+    return _two_index_staircase(analysis.target)
+
+
+@lru_cache(maxsize=32)
+def _two_index_staircase(target: Target):
+    from .grand_staircase import staircase_from_recovery
+
+    recovery = _two_index_recovery(target)
+    return None if recovery is None else staircase_from_recovery(target, recovery)
 
 
 @lru_cache(maxsize=64)

@@ -163,6 +163,22 @@ def threshold_table(analysis) -> str:
         "source      Troiani et al. AISTATS 2025 (arXiv:2405.15480); Mondelli & Montanari 2019 "
         "(arXiv:1708.05932)",
     ]
+    staircase = analysis.grand_staircase()
+    if staircase is not None and not target.is_single_index:
+        lines.append("")
+        lines.append("grand staircase (each step conditions on the label and the directions "
+                     "already learned)")
+        for number, step in enumerate(staircase.steps, 1):
+            alpha = "none" if step.alpha_c is None else f"{step.alpha_c:.8g}"
+            if step.alpha_c is not None and step.error_bound:
+                alpha += f" +- {step.error_bound:.1e}"
+            basis = ", ".join("(" + ", ".join(f"{x:.6g}" for x in v) + ")"
+                              for v in step.directions) or "-"
+            lines.append(f"  step {number}  {step.klass:<8} alpha_c {alpha:<24} "
+                         f"+{step.dimension_added} direction(s) {basis}   [{step.certificate.label}]")
+        needed = staircase.alpha_needed
+        lines.append("  " + (f"every direction is learned for alpha > {needed:.8g}"
+                             if needed is not None else f"incomplete: {staircase.reason}"))
     return "\n".join(lines)
 
 
