@@ -98,8 +98,9 @@ class Analysis:
         else:
             out["weak_recovery"] = {
             "class": "undetermined", "alpha_c": None, "steps": [],
-            "why": "weak-recovery thresholds are implemented for r = 1, and for polynomial "
-                   "targets in two variables of degree <= 2 in one of them"}
+            "why": "weak-recovery thresholds are implemented for r = 1, for noisy targets "
+                   "with r <= 3, and for noiseless polynomial targets in two variables of "
+                   "degree <= 2 in one of them"}
         out["predictions"] = [p.to_dict() for p in self.predictions]
         out["notes"] = list(self.notes)
         out["version"] = __version__
@@ -146,7 +147,12 @@ def _two_index_recovery(target: Target):
     from .thresholds import weak_recovery_two_index
 
     used = tuple(v for v in target.variables if v in target.expression.free_symbols)
-    if len(used) != 2:
+    noise = float(target.noise)
+    if noise > 0 and 2 <= len(used) <= 3:
+        from .thresholds_noisy import weak_recovery_noisy
+
+        return weak_recovery_noisy(target.expression, used, noise)
+    if len(used) != 2 or noise > 0:
         return None
     poly = as_polynomial(sympy.expand(target.expression), used)
     if poly is None or min(poly.degree(v) for v in used) > 2:

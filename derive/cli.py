@@ -212,8 +212,8 @@ def _run_threshold(args) -> int:
     if recovery is None:
         raise DeriveError(
             f"'{analysis.target.text}': weak-recovery thresholds are implemented for "
-            f"single-index targets and for polynomials in two variables of degree <= 2 in "
-            f"one of them"
+            f"single-index targets, noisy targets with r <= 3, and noiseless polynomials in "
+            f"two variables of degree <= 2 in one of them"
         )
     if args.json:
         print(json.dumps({"target": analysis.target.to_dict(),

@@ -181,6 +181,10 @@ def staircase_from_recovery(target, recovery) -> GrandStaircase:
     if first.dimension_added == len(variables):
         return GrandStaircase(target.text, variables, (first,), True,
                               "the first step learns every direction")
+    if float(target.noise) > 0 or len(variables) != 2:
+        return GrandStaircase(target.text, variables, (first,), False,
+                              "the steps after the first are implemented for noiseless "
+                              "two-variable polynomial targets only")
     second = _second_step(target.expression, variables, first.directions)
     return GrandStaircase(target.text, variables, (first, second),
                           second.klass in ("trivial", "easy"),
