@@ -213,11 +213,63 @@ def _analyze_multi_index(target: Target, max_order: int) -> MultiIndexAnalysis:
         effective_dimension=len(basis),
         effective_basis=tuple(tuple(sympy.radsimp(x) for x in v) for v in orthonormal),
         information=information_filtration(expr, variables, order),
-        generative=generative_filtration(expr, variables, order),
+        generative=_generative_any_basis(expr, variables, order),
         linear_giant_steps=linear_batch_giant_steps(expr, variables),
         one_step=one_giant_step(expr, variables, order),
         coordinate=coordinate_leap_from_support(coefficients),
     )
+
+
+def _generative_any_basis(expr, variables, order: int) -> Filtration:
+    """The generative filtration, retried in the basis of the target's linear factors.
+
+    Its zeros are certified by coordinate sign flips, which a rotated target hides
+    (z1 z2 z3 written in a rotated basis). If the polynomial factors over the rationals into
+    pairwise orthogonal homogeneous linear forms (times other factors), the filtration is
+    computed again in the orthonormal basis those forms start, where the flips reappear, and
+    its directions are rotated back: the filtration is rotation-covariant (Damian, Lee,
+    Bruna 2025), so this is the same filtration, now certified.
+    """
+    filtration = generative_filtration(expr, variables, order)
+    if filtration.undetermined is None:
+        return filtration
+    rotation = _linear_factor_rotation(expr, variables)
+    if rotation is None:
+        return filtration
+    w = sympy.symbols(f"w1:{len(variables) + 1}", real=True)
+    rotated = sympy.expand(expr.xreplace(dict(zip(variables, rotation * sympy.Matrix(w)))))
+    retried = generative_filtration(rotated, w, order)
+    if retried.undetermined is not None:
+        return filtration
+    steps = tuple(FiltrationStep(
+        step.order, tuple(_rotate_vector(rotation, v) for v in step.basis),
+        Certificate(step.certificate.kind,
+                    f"{step.certificate.reason} (in the orthonormal basis of the target's "
+                    f"linear factors)", step.certificate.bound))
+        for step in retried.steps)
+    return Filtration(retried.name, steps, retried.learned_dimension,
+                      retried.effective_dimension, None, retried.stopped)
+
+
+def _linear_factor_rotation(expr, variables):
+    """Orthogonal Q whose first columns are the target's pairwise orthogonal linear factors."""
+    from .separable import orthonormal_completion
+
+    try:
+        _, factors = sympy.factor_list(expr, *variables)
+    except sympy.PolynomialError:
+        return None
+    directions = []
+    for factor, _ in factors:
+        poly = sympy.Poly(factor, *variables)
+        if poly.total_degree() != 1 or poly.coeff_monomial(1) != 0:
+            continue
+        vector = sympy.Matrix([poly.coeff_monomial(v) for v in variables])
+        if not any(sympy.Matrix.hstack(u, vector).rank() == 1 for u in directions):
+            directions.append(vector)
+    if len(directions) < 2 or all(sum(1 for x in v if x != 0) == 1 for v in directions):
+        return None  # nothing to gain: no factor, or the factors are already coordinates
+    return orthonormal_completion(directions, len(variables))
 
 
 def _rotate_vector(rotation, vector) -> tuple:
