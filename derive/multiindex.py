@@ -198,7 +198,8 @@ def _analyze_multi_index(target: Target, max_order: int) -> MultiIndexAnalysis:
                 f"'{target.text}': non-polynomial multi-index targets are analysed when they "
                 f"are sums of products of functions of one coordinate each (e.g. "
                 f"sign(z1*z2), relu(z1)*z2), possibly after a rotation, or sums of ridge "
-                f"functions f(<w, z>) plus a polynomial; this one is neither"
+                f"functions f(<w, z>) plus a polynomial; this one mixes coordinates inside a "
+                f"function in neither way"
             )
         try:
             return _analyze_separable(form, target, rotation)
