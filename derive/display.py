@@ -202,7 +202,7 @@ def lr_phase_table(phase) -> str:
               else ((phase.piecewise, True),))
     start = sympy.Integer(0)
     for expr, condition in pieces:
-        end = sympy.oo if condition is sympy.true else condition.rhs
+        end = sympy.oo if condition in (True, sympy.true) else condition.rhs
         logged = any(a <= start and (b == sympy.oo or b >= end) for a, b in phase.log_intervals)
         span = f"{start} <= kappa < {end}" if end != sympy.oo else f"kappa >= {start}"
         value = sympy.simplify(expr)

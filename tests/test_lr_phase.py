@@ -108,3 +108,11 @@ def test_registry_entry_uses_the_phase():
     predictions = {p.key: p for p in analysis_of("He3(z)").predictions}
     entry = predictions["alternating-sgd-constant-rate"]
     assert entry.applies and entry.d_exponent == 1 and entry.log_factor
+
+
+@pytest.mark.parametrize("text", ["z", "He2(z)"])
+def test_cli_table_for_a_constant_exponent(cli, text):
+    # e(kappa) without a transition is a plain expression, not a Piecewise
+    result = cli("lr-phase", text)
+    assert result.returncode == 0, result.stderr
+    assert "T = d" in result.stdout
