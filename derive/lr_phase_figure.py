@@ -13,6 +13,17 @@ from .lr_phase import KAPPA, LearningRatePhase
 
 def plot_learning_rate_phase(phase: LearningRatePhase, path, kappa_max: float | None = None):
     """Write the plot of T = d^{e(kappa)} to ``path`` (PNG or PDF by suffix); returns the path."""
+    import matplotlib.pyplot as plt
+
+    figure = learning_rate_phase_figure(phase, kappa_max)
+    path = Path(path)
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def learning_rate_phase_figure(phase: LearningRatePhase, kappa_max: float | None = None):
+    """The matplotlib Figure of e(kappa) against kappa."""
     try:
         import matplotlib
 
@@ -22,7 +33,6 @@ def plot_learning_rate_phase(phase: LearningRatePhase, path, kappa_max: float | 
         raise DeriveError("plots need matplotlib: pip install 'derive[plot]'") from None
     if phase.piecewise is None:
         raise DeriveError(f"nothing to plot: {phase.reason}")
-    path = Path(path)
     last = max([float(t) for t in phase.transitions] + [1.0])
     kappa_max = kappa_max or last + 1.0
     kappas = np.linspace(0, kappa_max, 801)
@@ -47,6 +57,4 @@ def plot_learning_rate_phase(phase: LearningRatePhase, path, kappa_max: float | 
     axis.set_xlim(0, kappa_max)
     axis.set_ylim(0, values.max() + 0.5)
     axis.legend(fontsize=8, loc="lower right")
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return figure
