@@ -75,6 +75,25 @@ def _build_parser() -> argparse.ArgumentParser:
     staircase.add_argument("-o", "--output", default=None, metavar="PATH",
                            help="write to PATH (required for png; text formats print otherwise)")
 
+    report = sub.add_parser(
+        "report",
+        help="the whole derivation written up in LaTeX and compiled to PDF",
+        description=(
+            "Writes DIR/report.tex, DIR/refs.bib and DIR/figures/*.pdf, and compiles "
+            "DIR/report.pdf with latexmk when a TeX distribution is installed (without one, "
+            "the .tex is written and the command says how to compile it)."
+        ),
+    )
+    report.add_argument("target", nargs="?", help="expression, catalog name or .toml file")
+    report.add_argument("-o", "--output", default=None, metavar="DIR",
+                        help="output folder (default reports/<name>/, reports/catalog/ "
+                             "with --catalog)")
+    report.add_argument("--no-pdf", action="store_true", help="write the .tex, do not compile")
+    report.add_argument("--catalog", action="store_true",
+                        help="one document with every catalog target side by side")
+    report.add_argument("--max-order", type=int, default=12, metavar="K",
+                        help="highest Hermite order (default 12)")
+
     catalog = sub.add_parser("catalog", help="list built-in targets with their known values")
     catalog.add_argument("--json", action="store_true", help="print JSON")
     return parser
@@ -203,6 +222,41 @@ def _run_threshold(args) -> int:
     return 0
 
 
+def _run_report(args) -> int:
+    from pathlib import Path
+
+    from .report import default_directory, render_catalog, render_report, write_report
+
+    if args.catalog == (args.target is not None):
+        raise DeriveError("give either a TARGET or --catalog")
+    if args.catalog:
+        source = render_catalog(max_order=args.max_order)
+        directory = Path(args.output) if args.output else Path("reports") / "catalog"
+    else:
+        from .analysis import analyze
+
+        analysis = analyze(args.target, max_order=args.max_order)
+        source = render_report(analysis)
+        directory = Path(args.output) if args.output else default_directory(analysis.target)
+    result = write_report(source, directory, pdf=not args.no_pdf)
+    print(f"wrote {result.tex}")
+    if result.compiled:
+        print(f"wrote {result.pdf}")
+        if result.overfull:
+            print(f"derive: warning: LaTeX reports {len(result.overfull)} overfull box(es): "
+                  + "; ".join(result.overfull[:3]), file=sys.stderr)
+        return 0
+    if args.no_pdf:
+        return 0
+    if not result.tex_available:
+        print(result.message)
+        return 0
+    print(f"derive: error: LaTeX failed on {result.tex}; the relevant lines of "
+          f"{result.directory / 'report.log'}:", file=sys.stderr)
+    print(result.excerpt, file=sys.stderr)
+    return 1
+
+
 def _run_catalog(args) -> int:
     from .catalog import entries
     from .display import catalog_table
@@ -241,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_predict(args)
         if args.command == "threshold":
             return _run_threshold(args)
+        if args.command == "report":
+            return _run_report(args)
     except DeriveError as exc:
         print(f"derive: error: {exc}", file=sys.stderr)
         return exc.exit_code
