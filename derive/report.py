@@ -692,8 +692,14 @@ class ReportResult:
 
 
 def default_directory(target) -> Path:
-    """``reports/<name>/``: the target's name, or a file-system-safe form of its expression."""
-    name = target.name or target.text or str(target.expression)
+    """``reports/<name>/``: the target's name, or a file-system-safe form of its expression
+    (``He3(z)`` -> ``He3``, ``sign(z1*z2)`` -> ``sign_z1_z2``).
+
+    >>> from derive.target import parse_target
+    >>> str(default_directory(parse_target("He3(z)")))
+    'reports/He3'
+    """
+    name = target.name or re.sub(r"\(z\)", "", target.text or str(target.expression))
     slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")[:60]
     return Path("reports") / (slug or "target")
 
