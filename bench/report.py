@@ -30,8 +30,14 @@ from pathlib import Path
 
 from sympy.core.cache import clear_cache
 
-from .common import add_standard_arguments, environment, format_seconds, print_progress, \
-    standard_main, table
+from .common import (
+    add_standard_arguments,
+    environment,
+    format_seconds,
+    print_progress,
+    standard_main,
+    table,
+)
 
 TARGETS = ["He3", "relu(z)", "sign(z)", "z1 + z1*z2 + z1*z2*z3", "z1*z2*z3", "sign(z1*z2)"]
 QUICK_TARGETS = ["He3", "relu(z)", "z1*z2*z3"]
@@ -72,8 +78,7 @@ def _clear_caches() -> None:
 
 
 def _one_run(text: str) -> dict:
-    from derive import analyze
-    from derive import latexmk
+    from derive import analyze, latexmk
     from derive.figures import save_pdf
     from derive.report import render_report
 
@@ -82,7 +87,7 @@ def _one_run(text: str) -> dict:
     start = time.perf_counter()
     analysis = analyze(text)
     analysis.recovery()
-    analysis.predictions
+    _ = analysis.predictions
     times["derivation"] = time.perf_counter() - start
     start = time.perf_counter()
     source = render_report(analysis)
@@ -161,17 +166,17 @@ def render(result: dict) -> str:
             "yes" if c["compiled"] else "no",
         ])
     out = [
-        f"derive report: time per stage, best of {result['settings']['repeat']} "
-        f"(TeX: {result['settings']['tex'] or 'none'})",
+        (f"derive report: time per stage, best of {result['settings']['repeat']} "
+         f"(TeX: {result['settings']['tex'] or 'none'})"),
         "",
         table(["target", "derivation", "rendering", "figures", "LaTeX", "total",
                "total/20 s", "LaTeX/floor", "PDF"], rows, right={1, 2, 3, 4, 5, 6, 7}),
         "",
         "Notes:",
-        f"- LaTeX floor (the same toolchain on a one-line document with the report's "
-        f"preamble): {format_seconds(floor)}",
-        "- total/20 s: the issue's goal is a report without simulation in under 20 s "
-        "including compilation (below 1 meets it).",
+        (f"- LaTeX floor (the same toolchain on a one-line document with the report's "
+         f"preamble): {format_seconds(floor)}"),
+        ("- total/20 s: the issue's goal is a report without simulation in under 20 s "
+         "including compilation (below 1 meets it)."),
     ]
     return "\n".join(out)
 

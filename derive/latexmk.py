@@ -76,7 +76,7 @@ def compile_pdf(folder: Path, stem: str = "report") -> CompileResult:
     failed = False
     for run in runs:
         try:
-            done = subprocess.run(run, cwd=folder, env=env, stdin=subprocess.DEVNULL,
+            done = subprocess.run(run, check=False, cwd=folder, env=env, stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   timeout=TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:

@@ -52,16 +52,16 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import jinja2
 import jinja2.meta
 import sympy
 
 from . import __version__
-from .certificates import EXACT, INEQUALITY, NUMERIC, SYMMETRY
+from .certificates import EXACT, SYMMETRY
 from .errors import DeriveError
 from .latex_text import display_math, literal, math_name, prose
 from .resources import latex_environment, template_root
@@ -269,6 +269,8 @@ def _hermite(context: SectionContext) -> dict | None:
         "residual": (_exact(residual_exact) if _exact(residual_exact) is not None
                      else number(expansion.parseval_residual, 3)),
         "residual_exact": _exact(residual_exact) is not None,
+        "residual_numeric": number(expansion.parseval_residual, 3),
+        "label": re.sub(r"[^A-Za-z0-9]", "", context.prefix) + "hermite",
         "complete": complete,
         "figure_hermite": context.figure("hermite", lambda: hermite_figure(analysis)),
         "figure_link": context.figure("link", lambda: link_figure(analysis)),
@@ -372,7 +374,7 @@ def _generative_step(evidence, expansion) -> dict:
     if evidence.status != "nonzero":
         return {"k": k, "equation": f"{lam} \\overset{{?}}{{=}} 0", "why": prose(reason),
                 "certificate": "undetermined"}
-    match = re.match(rf"lambda_\d+\^2 >= \d+! c_\d+\^2 / E\[y\^2\] > 0", reason)
+    match = re.match(r"lambda_\d+\^2 >= \d+! c_\d+\^2 / E\[y\^2\] > 0", reason)
     if match:
         c = expansion.coefficients[k]
         value = _exact(c.exact) or number(c.value, 8)
@@ -745,9 +747,8 @@ def write_report(source: ReportSource, directory, pdf: bool = True) -> ReportRes
             result = latexmk.compile_pdf(build, stem)
             timings["latex"] = time.perf_counter() - start
             compiled, excerpt, overfull = result.ok, result.excerpt, result.overfull
-            if not compiled:
-                _replace(build / f"{stem}.log", directory / f"{stem}.log") \
-                    if (build / f"{stem}.log").exists() else None
+            if not compiled and (build / f"{stem}.log").exists():
+                _replace(build / f"{stem}.log", directory / f"{stem}.log")  # for the user
         outputs = [f"{stem}.tex", "refs.bib"] + sorted(source.figures)
         if compiled:
             outputs.append(f"{stem}.pdf")
