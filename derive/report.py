@@ -367,7 +367,7 @@ def _generative_step(evidence, expansion) -> dict:
                    f"$\\mathbb{{E}}[\\mathrm{{He}}_{{{k}}}(z)\\,\\mathbf{{1}}\\{{y = v\\}}] = 0$ "
                    f"exactly for each value $v$")
             return {"k": k, "equation": f"{lam} = 0", "why": why, "certificate": "exact-symbolic"}
-        return {"k": k, "equation": f"{lam} \\leq {number(certificate.bound or 0, 2)}",
+        return {"k": k, "equation": f"\\lvert {lam}\\rvert \\leq {number(certificate.bound or 0, 2)}",
                 "why": ("level-set formula integrated branch by branch in high precision, "
                         "split at the critical values of $g$"),
                 "certificate": _certificate(certificate.label)}
