@@ -127,7 +127,7 @@ _NAMES = {"lambda": r"\lambda", "nu": r"\nu", "alpha": r"\alpha", "zeta": r"\zet
           "sigma": r"\sigma", "xi": r"\xi", "delta": r"\delta", "phi": r"\phi",
           "sqrt": r"\sqrt", "pi": r"\pi", "Theta": r"\Theta", "perp": r"\perp",
           "inf": r"\infty", "log": r"\log", "max": r"\max", "min": r"\min", "exp": r"\exp"}
-_SAFE_MATH = re.compile(r"^[A-Za-z0-9 +\-=()\[\],.!/<>|'*_^~]*$")
+_SAFE_MATH = re.compile(r"^[A-Za-z0-9 +\-=()\[\],.!/<>|*_^~]*$")
 
 
 def _math_word(word: str) -> str | None:
@@ -150,6 +150,10 @@ def _math_word(word: str) -> str | None:
     text = re.sub(r"\^\(([^()]*)\)", r"^{\1}", text)
     text = re.sub(r"\^([A-Za-z0-9]+)", r"^{\1}", text)
     text = text.replace("<", " < ").replace(">", " > ")
+    if (word[0] in "^_" or re.search(r"[\^_](?!\{)", text)
+            or text.count("{") != text.count("}")
+            or re.search(r"\^\{[^{}]*\}\s*'*\^|_\{[^{}]*\}\s*_", text)):
+        return None  # not a formula TeX would accept: print the word as it is
     return " ".join(text.split())
 
 

@@ -659,9 +659,14 @@ def render_catalog(max_order: int = 12) -> ReportSource:
     from .catalog import entries
     from .claims import claims
 
+    import sys
+
+    from tqdm import tqdm
+
     rows, blocks, figures = [], [], {}
     citations: list[str] = []
-    for entry in entries():
+    for entry in tqdm(entries(), desc="catalog", unit="target", leave=False,
+                      disable=not sys.stderr.isatty()):
         analysis = analyze(entry.target, max_order=max_order)
         rows.append(_catalog_row(entry, analysis))
         context = SectionContext(analysis, prefix=entry.name + "-", citations=citations)

@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT, analysis_of, run_cli
 
 from derive import analyze
-from derive.latex_text import literal, math_name
+from derive.latex_text import literal, math_name, prose
 from derive.latexmk import log_excerpt
 from derive.report import SECTIONS, SectionContext, render_report, render_section
 
@@ -203,3 +203,28 @@ def test_catalog_report_compiles(tmp_path):
     # z1*z2: alpha_c ~ 0.59375 (Defilippis et al. 2025); annulus GE = IE = 4 (engine README)
     assert "product2 z1 z2 2 2 2 0.59375" in flat
     assert "annulus" in flat and "parity3" in flat
+
+
+@needs_tex
+def test_arbitrary_text_compiles(tmp_path):
+    """literal() and prose() of random text (every ASCII character, some unicode) compile."""
+    import random
+
+    generator = random.Random(7)
+    alphabet = [chr(c) for c in range(32, 127)] + list("éüßαΩ→≤ 😀\t")
+    words = ["lambda_2^2", "E[z|y]", "c_k", "!=", ">=", "^", "_", "x^", "a_", "1e-5", "He_3",
+             "sqrt(2)/pi", "|", "~", "\\", "{", "}", "%", "$", "#", "&"]
+    texts = []
+    for _ in range(300):
+        pieces = [generator.choice(words) if generator.random() < 0.5 else
+                  "".join(generator.choice(alphabet) for _ in range(generator.randint(1, 8)))
+                  for _ in range(generator.randint(1, 8))]
+        texts.append(" ".join(pieces))
+    body = "\n\n".join(f"{literal(t)}\n\n{prose(t)}" for t in texts)
+    (tmp_path / "t.tex").write_text(
+        "\\documentclass{article}\\usepackage{amsmath,amssymb}\\begin{document}\n"
+        f"{body}\n\\end{{document}}\n", encoding="utf-8")
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                           "-no-shell-escape", "t.tex"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, log_excerpt(done.stdout)
