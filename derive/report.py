@@ -655,13 +655,13 @@ def _catalog_row(entry, analysis) -> dict:
 
 def render_catalog(max_order: int = 12) -> ReportSource:
     """One document with every catalog target: comparison tables, then each derivation."""
-    from .analysis import analyze
-    from .catalog import entries
-    from .claims import claims
-
     import sys
 
     from tqdm import tqdm
+
+    from .analysis import analyze
+    from .catalog import entries
+    from .claims import claims
 
     rows, blocks, figures = [], [], {}
     citations: list[str] = []
