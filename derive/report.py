@@ -162,9 +162,13 @@ def _certificate(label: str) -> str:
 
 def _vector(v) -> str:
     """A basis vector as a combination of e_1 ... e_r."""
-    combination = sum((sympy.sympify(x) * sympy.Symbol(f"e_{i + 1}", commutative=True)
-                       for i, x in enumerate(v)), sympy.Integer(0))
-    return sympy.latex(combination)
+    def entry(x):
+        x = sympy.sympify(x)
+        return x.evalf(6) if x.has(sympy.Float) else x
+
+    combination = sum((entry(x) * sympy.Symbol(f"e_{i + 1}") for i, x in enumerate(v)),
+                      sympy.Integer(0))
+    return sympy.latex(combination, full_prec=False)
 
 
 # --------------------------------------------------------------------------- providers
@@ -210,7 +214,8 @@ def _target(context: SectionContext) -> dict:
         "display": display_math(target.expression, "y" if r > 1 else "g(z)"),
         "math_name": math_name(target.latex_name),
         "text": literal(target.text),
-        "variables": ", ".join(sympy.latex(v) for v in target.variables),
+        "variables": (", ".join(sympy.latex(v) for v in target.variables) if r <= 4
+                      else f"z_{{1}}, z_{{2}}, \\dots, z_{{{r}}}"),
         "r": r,
         "noise": None if target.noise == 0 else sympy.latex(target.noise),
         "notes": literal(target.notes) if target.notes else None,
