@@ -241,11 +241,6 @@ def math_name(latex_name: str | None) -> str | None:
     return latex_name
 
 
-def expression_latex(expr: sympy.Expr) -> str:
-    """sympy's LaTeX of an engine expression (parsed, never user LaTeX), with He_k kept."""
-    return sympy.latex(expr)
-
-
 def display_math(expr: sympy.Expr, lhs: str, width: int = 70) -> str:
     r"""``lhs = expr`` as a display: ``\[...\]`` or, when long, a ``multline*`` broken
     between the terms of the sum (``width`` counts characters of LaTeX source).
