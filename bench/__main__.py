@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import analyze, leap, threshold
+from . import analyze, leap, report, threshold
 
 #: subcommand -> (module, one-line description)
 BENCHES = {
@@ -18,6 +18,8 @@ BENCHES = {
                     "information-leap step against a naive entry-by-entry Hermite tensor")),
     "threshold": (threshold, ("time the weak-recovery threshold alpha_c (r <= 2) against a "
                               "binned Monte Carlo estimate run to the same 4 digits")),
+    "report": (report, ("time derive report per target, split into derivation, rendering, "
+                        "figures and LaTeX, against the 20 s goal and a bare LaTeX run")),
 }
 
 

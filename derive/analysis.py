@@ -115,6 +115,24 @@ class Analysis:
 
         return analysis_latex(self)
 
+    def plot_hermite(self):
+        """Share of E[g^2] per probabilists' Hermite order (matplotlib Figure, as in reports)."""
+        from .figures import hermite_figure
+
+        return hermite_figure(self)
+
+    def plot_link(self):
+        """The link g(z), its Hermite sum and the Gaussian density (single-index targets)."""
+        from .figures import link_figure
+
+        return link_figure(self)
+
+    def report(self, directory=None, pdf: bool = True):
+        """Write (and compile) the LaTeX report of this analysis: :func:`derive.report.report`."""
+        from .report import report
+
+        return report(self, directory, pdf=pdf)
+
     def _repr_latex_(self) -> str:
         """One line of math for Jupyter (MathJax renders math mode, not tables)."""
         def show(result):

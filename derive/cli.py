@@ -95,6 +95,25 @@ def _build_parser() -> argparse.ArgumentParser:
     lr_phase.add_argument("-o", "--output", default=None, metavar="PATH",
                           help="also write the plot e(kappa) to PATH (.png or .pdf)")
 
+    report = sub.add_parser(
+        "report",
+        help="the whole derivation written up in LaTeX and compiled to PDF",
+        description=(
+            "Writes DIR/report.tex, DIR/refs.bib and DIR/figures/*.pdf, and compiles "
+            "DIR/report.pdf with latexmk when a TeX distribution is installed (without one, "
+            "the .tex is written and the command says how to compile it)."
+        ),
+    )
+    report.add_argument("target", nargs="?", help="expression, catalog name or .toml file")
+    report.add_argument("-o", "--output", default=None, metavar="DIR",
+                        help="output folder (default reports/<name>/, reports/catalog/ "
+                             "with --catalog)")
+    report.add_argument("--no-pdf", action="store_true", help="write the .tex, do not compile")
+    report.add_argument("--catalog", action="store_true",
+                        help="one document with every catalog target side by side")
+    report.add_argument("--max-order", type=int, default=12, metavar="K",
+                        help="highest Hermite order (default 12)")
+
     catalog = sub.add_parser("catalog", help="list built-in targets with their known values")
     catalog.add_argument("--json", action="store_true", help="print JSON")
     return parser
@@ -248,6 +267,39 @@ def _run_lr_phase(args) -> int:
             _write_atomically(args.output, Path(produced).read_bytes())
         print(f"wrote {args.output}", file=sys.stderr if args.json else sys.stdout)
     return 0
+def _run_report(args) -> int:
+    from pathlib import Path
+
+    from .report import default_directory, render_catalog, render_report, write_report
+
+    if args.catalog == (args.target is not None):
+        raise DeriveError("give either a TARGET or --catalog")
+    if args.catalog:
+        source = render_catalog(max_order=args.max_order)
+        directory = Path(args.output) if args.output else Path("reports") / "catalog"
+    else:
+        from .analysis import analyze
+
+        analysis = analyze(args.target, max_order=args.max_order)
+        source = render_report(analysis)
+        directory = Path(args.output) if args.output else default_directory(analysis.target)
+    result = write_report(source, directory, pdf=not args.no_pdf)
+    print(f"wrote {result.tex}")
+    if result.compiled:
+        print(f"wrote {result.pdf}")
+        if result.overfull:
+            print(f"derive: warning: LaTeX reports {len(result.overfull)} overfull box(es): "
+                  + "; ".join(result.overfull[:3]), file=sys.stderr)
+        return 0
+    if args.no_pdf:
+        return 0
+    if not result.tex_available:
+        print(result.message)
+        return 0
+    print(f"derive: error: LaTeX failed on {result.tex}; the relevant lines of "
+          f"{result.directory / 'report.log'}:", file=sys.stderr)
+    print(result.excerpt, file=sys.stderr)
+    return 1
 
 
 def _run_catalog(args) -> int:
@@ -290,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_threshold(args)
         if args.command == "lr-phase":
             return _run_lr_phase(args)
+        if args.command == "report":
+            return _run_report(args)
     except DeriveError as exc:
         print(f"derive: error: {exc}", file=sys.stderr)
         return exc.exit_code

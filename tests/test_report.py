@@ -1,0 +1,230 @@
+"""LaTeX reports: sections, escaping of user text, determinism, compilation to PDF."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import unicodedata
+
+import pytest
+from conftest import ROOT, analysis_of, run_cli
+
+from derive import analyze
+from derive.latex_text import literal, math_name, prose
+from derive.latexmk import log_excerpt
+from derive.report import SECTIONS, SectionContext, render_report, render_section
+
+HAVE_TEX = shutil.which("pdflatex") is not None and shutil.which("pdftotext") is not None
+needs_tex = pytest.mark.skipif(not HAVE_TEX, reason="pdflatex and pdftotext are not installed")
+
+
+def pdf_text(path) -> str:
+    """The PDF's text, NFC-normalised (accents set by TeX come out as combining marks)."""
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    return unicodedata.normalize("NFC", text)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def test_single_index_sections_and_citations():
+    source = render_report(analysis_of("He3(z)"))
+    assert [s.name for s in source.sections] == [
+        "target", "hermite", "exponents", "thresholds", "predictions"]
+    # every \cite key is a registry entry with BibTeX
+    for key in ("BenArous2021", "Damian2024", "Troiani2025", "Lee2024"):
+        assert key in source.tex and "@" in source.bib and f"{{{key}," in source.bib
+    # IE = 3 and GE = 1 for He_3 (Ben Arous et al. 2021; Damian et al. 2024, THEORY.md §2-3)
+    assert r"\min\{k\geq 1 : c_k \neq 0\} = 3" in source.tex
+    assert r"\min\{k\geq 1 : \lambda_k^2 > 0\} = 1" in source.tex
+
+
+def test_multi_index_sections_have_staircase_and_no_single_index_parts():
+    source = render_report(analysis_of("z1 + z1*z2 + z1*z2*z3"))
+    names = [s.name for s in source.sections]
+    # no threshold for r = 3 (not implemented): the section is left out, not a placeholder
+    assert names == ["target", "hermite_multi", "filtrations", "predictions"]
+    assert r"\begin{tikzpicture}" in source.tex
+    assert "not available" not in source.tex
+    # staircase: information leap 1 with three order-1 steps (Abbe et al. 2022; THEORY.md §4)
+    assert source.tex.count("leap $1$: all 3 directions are learned") >= 2
+
+
+def test_two_index_threshold_section():
+    # z1*z2: alpha_c ~ 0.59375 (Defilippis et al. 2025, THEORY.md §5)
+    source = render_report(analysis_of("z1*z2"))
+    assert "thresholds" in [s.name for s in source.sections]
+    assert r"\alpha_c = 0.59375" in source.tex
+
+
+def test_every_partial_uses_exactly_its_providers_variables():
+    analysis = analysis_of("relu(z)")
+    for section in SECTIONS:
+        data = section.provide(SectionContext(analysis))
+        if data is None:
+            continue
+        render_section(section, data)  # raises on a mismatch
+        with pytest.raises(AssertionError, match="unused"):
+            render_section(section, {**data, "unexpected": 1})
+
+
+def test_report_tex_is_deterministic():
+    first = render_report(analyze("sign(z)")).tex
+    second = render_report(analyze("sign(z)")).tex
+    assert first == second
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+NASTY = r"\input{/etc/passwd} \write18{touch pwned} 100% a_b & c #1 ^~ café α <x>|"
+
+
+def test_literal_prints_characters_not_commands():
+    tex = literal(NASTY)
+    assert r"\input" not in tex and r"\write18" not in tex
+    assert "%" not in tex.replace(r"\%", "")
+    assert math_name(r"\input{/etc/passwd}") is None
+    assert math_name(r"\mathrm{He}_3") == r"\mathrm{He}_3"
+
+
+def test_log_excerpt_keeps_only_the_error_lines():
+    log = "\n".join(["This is pdfTeX"] + ["(some/file.sty)"] * 50 + [
+        "! Undefined control sequence.", "l.42 \\foo", "", "Output written"])
+    assert log_excerpt(log) == "! Undefined control sequence.\nl.42 \\foo"
+
+
+@needs_tex
+def test_user_text_is_escaped_and_shown_literally(tmp_path):
+    name = r"\input{/etc/passwd} 50% a_b & #1 café α"
+    notes = r"\write18{touch pwned} 100% x_y & z #2 ~^ über é"
+    target = tmp_path / "nasty.toml"
+    target.write_text(
+        "expression = \"He3(z)\"\n"
+        f"name = '''{name}'''\n"
+        f"notes = '''{notes}'''\n"
+        "latex_name = '\\input{/etc/passwd}'\n", encoding="utf-8")
+    out = tmp_path / "out"
+    done = run_cli("report", str(target), "-o", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "pwned").exists()
+    text = " ".join(pdf_text(out / "report.pdf").split())
+    assert name in text
+    assert notes in text
+    assert "root:" not in text  # /etc/passwd was not read
+
+
+# --------------------------------------------------------------------------- compilation
+
+
+@needs_tex
+def test_pdf_contains_exponents_and_predictions_table(tmp_path):
+    done = run_cli("report", "He3", "-o", str(tmp_path / "he3"))
+    assert done.returncode == 0, done.stderr
+    for name in ("report.tex", "report.pdf", "refs.bib", "figures/hermite.pdf",
+                 "figures/link.pdf"):
+        assert (tmp_path / "he3" / name).is_file(), name
+    assert not list((tmp_path / "he3").glob(".build-*"))  # build folder removed
+    text = pdf_text(tmp_path / "he3" / "report.pdf")
+    flat = " ".join(text.split())
+    # He_3: IE = 3, GE = 1 (THEORY.md §2-3); online SGD d^{IE-1} = d^2 (Ben Arous et al. 2021)
+    assert re.search(r"IE = min\{k ≥ 1 : ck \S{0,2}= 0\} = 3", flat)
+    assert re.search(r"GE = min\{k ≥ 1 : λ(2k|k2) > 0\} = 1", flat)
+    assert "Predicted sample complexity" in flat
+    assert "Ben Arous et al. (2021)" in flat and "References" in flat
+    assert "online SGD, spherical single-index student IE = 3 d" in flat
+
+
+@needs_tex
+def test_same_target_gives_byte_identical_tex(tmp_path):
+    for folder in ("a", "b"):
+        assert run_cli("report", "sign(z1*z2)", "--no-pdf", "-o",
+                       str(tmp_path / folder)).returncode == 0
+    assert (tmp_path / "a" / "report.tex").read_bytes() == \
+        (tmp_path / "b" / "report.tex").read_bytes()
+    assert not (tmp_path / "a" / "report.pdf").exists()  # --no-pdf
+
+
+def test_without_tex_writes_the_tex_and_says_how_to_compile(tmp_path):
+    env = dict(os.environ)
+    env["PATH"] = str(tmp_path / "empty")  # no pdflatex, no latexmk
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run([sys.executable, "-m", "derive", "report", "He2", "-o",
+                           str(tmp_path / "out")], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "report.tex").is_file()
+    assert not (tmp_path / "out" / "report.pdf").exists()
+    lines = [line for line in done.stdout.splitlines() if "latexmk" in line]
+    assert len(lines) == 1 and "no TeX found" in lines[0]
+
+
+@needs_tex
+def test_latex_failure_shows_the_log_lines(tmp_path, monkeypatch):
+    from derive import report as report_module
+
+    source = render_report(analysis_of("He3(z)"))
+    broken = report_module.ReportSource(source.tex.replace(r"\maketitle", r"\maketitle\nosuch"),
+                                        source.bib, source.figures, source.sections)
+    result = report_module.write_report(broken, tmp_path / "broken")
+    assert not result.compiled and result.tex_available
+    assert "Undefined control sequence" in result.excerpt
+    assert len(result.excerpt.splitlines()) < 10
+    assert (tmp_path / "broken" / "report.tex").is_file()
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    done = run_cli("report", "foo(z)", "-o", str(tmp_path))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    done = run_cli("report")
+    assert done.returncode == 2 and "TARGET or --catalog" in done.stderr
+
+
+def test_plot_methods_return_figures():
+    analysis = analysis_of("relu(z)")
+    assert len(analysis.plot_hermite().axes) == 1
+    assert len(analysis.plot_link().axes) == 1
+    from derive.errors import DeriveError
+
+    with pytest.raises(DeriveError):
+        analysis_of("z1*z2").plot_link()
+
+
+@pytest.mark.slow
+@needs_tex
+def test_catalog_report_compiles(tmp_path):
+    done = run_cli("report", "--catalog", "-o", str(tmp_path / "catalog"))
+    assert done.returncode == 0, done.stderr
+    flat = " ".join(pdf_text(tmp_path / "catalog" / "report.pdf").split())
+    # z1*z2: alpha_c ~ 0.59375 (Defilippis et al. 2025); annulus GE = IE = 4 (engine README)
+    assert "product2 z1 z2 2 2 2 0.59375" in flat
+    assert "annulus" in flat and "parity3" in flat
+
+
+@needs_tex
+def test_arbitrary_text_compiles(tmp_path):
+    """literal() and prose() of random text (every ASCII character, some unicode) compile."""
+    import random
+
+    generator = random.Random(7)
+    alphabet = [chr(c) for c in range(32, 127)] + list("éüßαΩ→≤ 😀\t")
+    words = ["lambda_2^2", "E[z|y]", "c_k", "!=", ">=", "^", "_", "x^", "a_", "1e-5", "He_3",
+             "sqrt(2)/pi", "|", "~", "\\", "{", "}", "%", "$", "#", "&"]
+    texts = []
+    for _ in range(300):
+        pieces = [generator.choice(words) if generator.random() < 0.5 else
+                  "".join(generator.choice(alphabet) for _ in range(generator.randint(1, 8)))
+                  for _ in range(generator.randint(1, 8))]
+        texts.append(" ".join(pieces))
+    body = "\n\n".join(f"{literal(t)}\n\n{prose(t)}" for t in texts)
+    (tmp_path / "t.tex").write_text(
+        "\\documentclass{article}\\usepackage{amsmath,amssymb}\\begin{document}\n"
+        f"{body}\n\\end{{document}}\n", encoding="utf-8")
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                           "-no-shell-escape", "t.tex"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, log_excerpt(done.stdout)
