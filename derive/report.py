@@ -40,7 +40,7 @@ sorted data, fixed number formats); figures are written without creation dates.
 >>> from derive import analyze
 >>> source = render_report(analyze("He3(z)"))
 >>> [s.name for s in source.sections]
-['target', 'hermite', 'exponents', 'thresholds', 'predictions']
+['target', 'hermite', 'exponents', 'thresholds', 'lr_phase', 'predictions']
 >>> "\\citet{BenArous2021}" in source.tex
 True
 """
@@ -517,7 +517,99 @@ def _thresholds(context: SectionContext) -> dict | None:
                                           else recovery.easy_dimension),
         "cite_troiani": context.cite("Troiani2025"),
         "cite_mondelli": context.cite("Mondelli2018"),
+        "staircase": None if single else _staircase_rows(analysis),
     }
+
+
+def _snapped(vector) -> tuple:
+    """Float entries that are integers up to rounding, as integers (1.0 e_2 -> e_2)."""
+    return tuple(int(round(float(x))) if abs(float(x) - round(float(x))) < 1e-9 else x
+                 for x in vector)
+
+
+def _staircase_rows(analysis) -> dict | None:
+    """The grand staircase: one row per step (derive.grand_staircase)."""
+    staircase = analysis.grand_staircase()
+    if staircase is None or len(staircase.steps) < 2 and staircase.complete:
+        return None
+    rows = []
+    for number_, step in enumerate(staircase.steps, 1):
+        if step.alpha_c is None:
+            alpha = "none"
+        elif step.klass == "trivial":
+            alpha = "$0$"
+        else:
+            alpha = f"${number(step.alpha_c, 8)}"
+            alpha += f" \\pm {number(step.error_bound, 2)}$" if step.error_bound else "$"
+        rows.append({"step": number_, "klass": step.klass, "alpha": alpha,
+                     "directions": ", ".join(f"${_vector(_snapped(v))}$"
+                                             for v in step.directions) or "--",
+                     "why": prose(step.why)})
+    return {"rows": rows, "complete": staircase.complete,
+            "reason": prose(staircase.reason)}
+
+
+_RATE_RULES = (
+    ("alternating", "Alternating layer-wise SGD",
+     r"The second layer takes a step of size $\eta$ on the sample before the first layer's step: "
+     r"$\psi_\eta(y, b) = y\,\sigma'(b) + \eta\, y^2 \sigma(b)\sigma'(b)$, so the "
+     r"$y^2$-term reaches the information exponent of $\sigma^{*2}$ at the price $\eta^2$."),
+    ("batch-reuse", "Two steps on the same sample (batch reuse)",
+     r"The first step, of size $\eta$, moves $\langle x, w\rangle$ by "
+     r"$\eta \lVert x\rVert^2 y\,\sigma'(b) \approx \eta d\, y\,\sigma'(b)$; the second "
+     r"step sees $\psi(y, b) = y\,\sigma'(b + \eta d\, y \sigma'(b))$, whose $j$-th term "
+     r"$y^{j+1}$ costs $(\eta d)^{2j}$. This rule is derived from the framework; for "
+     r"$\kappa < 1$ ($\eta d > 1$) the expansion does not apply and $e(1)$ is shown."),
+)
+
+
+def _interval_list(points) -> str:
+    return ",\\ ".join(f"\\kappa = {sympy.latex(p)}" for p in points)
+
+
+def _lr_phase(context: SectionContext) -> dict | None:
+    """Learning-rate phase diagrams (derive.lr_phase) for single-index targets."""
+    analysis = context.analysis
+    if not analysis.target.is_single_index:
+        return None
+    from .lr_phase import learning_rate_phase
+    from .lr_phase_figure import learning_rate_phase_figure
+
+    rules, student = [], None
+    for algorithm, title, description in _RATE_RULES:
+        try:
+            phase = learning_rate_phase(analysis, algorithm)
+        except DeriveError:
+            continue
+        if phase.piecewise is None:
+            continue
+        student = phase.student
+        if phase.valid_range is None:
+            validity = "No range of $\\kappa$ is certified: orders not examined could lower $e$."
+        else:
+            low, high = phase.valid_range
+            upper = "" if high == sympy.oo else f" \\le {sympy.latex(high)}"
+            validity = (f"Certified for ${sympy.latex(low)} \\le \\kappa{upper}$: the orders "
+                        f"and powers not examined cannot lower $e$ there.")
+        rules.append({
+            "title": title,
+            "description": description,
+            "exponent": sympy.latex(phase.piecewise),
+            "transitions": _interval_list(phase.transitions),
+            "validity": validity,
+            "figure": context.figure(f"lr-phase-{algorithm}",
+                                     lambda phase=phase: learning_rate_phase_figure(phase)),
+        })
+    if not rules:
+        return None
+    return {"rules": rules, "student": sympy.latex(_student_expression(student)),
+            "cite": context.cite("Tsiolis2025")}
+
+
+def _student_expression(text: str):
+    from .target import parse_target
+
+    return parse_target(text).expression
 
 
 def _predictions(context: SectionContext) -> dict | None:
@@ -532,6 +624,7 @@ def _predictions(context: SectionContext) -> dict | None:
         "information_exponent": r"\mathrm{IE}", "generative_exponent": r"\mathrm{GE}",
         "information_leap": r"\text{info.\ leap}", "generative_leap": r"\text{gen.\ leap}",
         "one_step_batch_exponent": r"\ell", "linear_staircase": None, "weak_recovery": None,
+        "learning_rate_phase_alternating": r"e(\kappa{=}0)",
     }
     applied, skipped = [], []
     for p in predictions:
@@ -564,6 +657,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("exponents", _exponents),
     Section("filtrations", _filtrations),
     Section("thresholds", _thresholds),
+    Section("lr_phase", _lr_phase),
     Section("predictions", _predictions),
 )
 

@@ -34,7 +34,11 @@ def pdf_text(path) -> str:
 def test_single_index_sections_and_citations():
     source = render_report(analysis_of("He3(z)"))
     assert [s.name for s in source.sections] == [
-        "target", "hermite", "exponents", "thresholds", "predictions"]
+        "target", "hermite", "exponents", "thresholds", "lr_phase", "predictions"]
+    # the learning-rate phase diagram: e(kappa) = min(2, 1 + 2 kappa) for alternating SGD
+    # on He_3, transition at kappa = 1/2 (Tsiolis et al. 2025, THEORY.md §6)
+    assert r"2 \kappa + 1 & \text{for}\: \kappa < \frac{1}{2}" in source.tex
+    assert "Tsiolis2025" in source.tex
     # every \cite key is a registry entry with BibTeX
     for key in ("BenArous2021", "Damian2024", "Troiani2025", "Lee2024"):
         assert key in source.tex and "@" in source.bib and f"{{{key}," in source.bib
@@ -52,6 +56,13 @@ def test_multi_index_sections_have_staircase_and_no_single_index_parts():
     assert "not available" not in source.tex
     # staircase: information leap 1 with three order-1 steps (Abbe et al. 2022; THEORY.md §4)
     assert source.tex.count("leap $1$: all 3 directions are learned") >= 2
+
+
+def test_grand_staircase_rows():
+    # z1^2 + 2 z2^2: z2 at alpha_c = 0.61572, then z1 at 1/2 (y and z2 fix z1^2)
+    source = render_report(analysis_of("z1**2 + 2*z2**2"))
+    assert "Grand staircase" in source.tex
+    assert "0.6157201" in source.tex and "0.5" in source.tex
 
 
 def test_two_index_threshold_section():
