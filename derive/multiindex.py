@@ -231,11 +231,19 @@ def _analyze_multi_index(target: Target, max_order: int) -> MultiIndexAnalysis:
 
 def _analyze_ridges(form, target: Target) -> MultiIndexAnalysis:
     """Ridge sums (derive.ridge): exact tensors, the first step of every filtration."""
-    from .ridge import MAX_ORDER, effective_basis, first_information_step, ridge_coefficients
+    from .ridge import (
+        MAX_ORDER,
+        effective_basis,
+        first_information_step,
+        further_steps,
+        ridge_coefficients,
+        ridge_expansions,
+    )
     from .ridge import _range as joint_range
 
     try:
-        values = ridge_coefficients(form, MAX_ORDER)
+        expansions = ridge_expansions(form, MAX_ORDER)
+        values = ridge_coefficients(form, MAX_ORDER, expansions)
     except DeriveError as exc:
         raise DeriveError(f"'{target.text}': {exc}") from None
     r = len(form.variables)
@@ -249,6 +257,12 @@ def _analyze_ridges(form, target: Target) -> MultiIndexAnalysis:
         if step is None:
             return Filtration(name, (), 0, dimension, later)
         learned = step.dimension_added
+        if learned < dimension:
+            more, reason = further_steps(form, expansions, step.basis, MAX_ORDER)
+            steps = (step, *(FiltrationStep(k, b, c) for k, b, c in more))
+            learned = sum(s.dimension_added for s in steps)
+            return Filtration(name, steps, learned, dimension,
+                              None if learned == dimension else reason)
         return Filtration(name, (step,), learned, dimension,
                           None if learned == dimension else later)
 
@@ -260,14 +274,42 @@ def _analyze_ridges(form, target: Target) -> MultiIndexAnalysis:
         first = FiltrationStep(order, basis, certificate)
         information = filtration("information leap", first)
     if first is not None and order == 1:
-        generative_step = FiltrationStep(1, basis, Certificate(
-            certificate.kind, "E[z y] = C_1 != 0; the span is a lower bound (other label "
-            "transforms T(y) may add directions)", certificate.bound))
-        generative = filtration("generative leap", generative_step)
-        if generative_step.dimension_added < dimension:
+        if information.complete and information.leap == 1:
+            # generative leap <= information leap (Damian, Lee, Bruna 2025): all order 1
+            generative = Filtration("generative leap", tuple(
+                FiltrationStep(1, s.basis, Certificate(
+                    s.certificate.kind, "order 1: generative leap <= information leap = 1; "
+                    "the split into steps is the information filtration's (a label "
+                    "transform may reveal some directions a step earlier)",
+                    s.certificate.bound)) for s in information.steps),
+                dimension, dimension)
+        else:
+            generative_step = FiltrationStep(1, basis, Certificate(
+                certificate.kind, "E[z y] = C_1 != 0; the span is a lower bound (other label "
+                "transforms T(y) may add directions)", certificate.bound))
             generative = Filtration("generative leap", (generative_step,),
-                                    generative_step.dimension_added, dimension, later)
-        giant = filtration("giant steps with batch n = Theta(d)", first)
+                                    generative_step.dimension_added, dimension,
+                                    None if generative_step.dimension_added == dimension
+                                    else later)
+        # repeated batch-O(d) steps follow the order-1 part of the information filtration
+        prefix = []
+        for s_ in information.steps:
+            if s_.order != 1:
+                break
+            prefix.append(s_)
+        learned = sum(s_.dimension_added for s_ in prefix)
+        if learned == dimension:
+            giant = Filtration("giant steps with batch n = Theta(d)", tuple(prefix), learned,
+                               dimension)
+        elif len(prefix) < len(information.steps):
+            giant = Filtration("giant steps with batch n = Theta(d)", tuple(prefix), learned,
+                               dimension, None,
+                               f"the next direction needs order "
+                               f"{information.steps[len(prefix)].order}: no first-order "
+                               f"coupling to the remaining directions")
+        else:
+            giant = Filtration("giant steps with batch n = Theta(d)", tuple(prefix), learned,
+                               dimension, information.undetermined or later)
     else:
         generative = Filtration("generative leap", (), 0, dimension,
                                 "E[z y] = 0: whether another label transform has E[z T(y)] != 0 "

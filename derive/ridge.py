@@ -18,10 +18,11 @@ u_j and of P's index subspace), the first step of the information filtration (th
 order k with C_k != 0, every lower order certified 0; the range of the unfolded C_k), the
 first step of the generative filtration (order 1 whenever C_1 != 0; its span is then a lower
 bound), the first linear-batch giant step (range of C_1) and the subspace one giant step
-with batch d^l learns (the ranges of C_1 ... C_l). Later steps condition on the learned
-directions, which needs conditional tensors of non-polynomial functions of mixed
-coordinates: they are reported as undetermined, never guessed, unless the first step
-already learns the whole effective subspace.
+with batch d^l learns (the ranges of C_1 ... C_l). The later steps of the information
+filtration follow from Stein's identity in the perpendicular coordinates
+(:func:`further_steps`): a step is taken when its lower and upper bounds on the span agree
+and the lower orders are certified zero; otherwise the filtration stops as undetermined,
+never guessed.
 
 >>> from derive.target import parse_target
 >>> t = parse_target("relu(z1) + relu(z1 + z2)")
@@ -100,17 +101,25 @@ class _Coefficient:
     status: str  # "zero" | "nonzero" | "undetermined"
 
 
-def ridge_coefficients(form: RidgeForm, max_order: int = MAX_ORDER) -> dict:
-    """c_alpha for |alpha| <= max_order: exact when every contribution is, else with a bound."""
-    r = len(form.variables)
-    polynomial = (hermite_coefficients(form.polynomial, form.variables, max_order)
-                  if form.polynomial != 0 else {})
+def ridge_expansions(form: RidgeForm, max_order: int = MAX_ORDER) -> list:
+    """The probabilists' Hermite expansion of each ridge's link s -> f(|w| s)."""
     expansions = []
     for ridge in form.ridges:
         try:
             expansions.append(hermite_expansion(ridge.link, max_order=max_order))
         except DeriveError as exc:
             raise DeriveError(f"the ridge function {ridge.link} of s: {exc}") from None
+    return expansions
+
+
+def ridge_coefficients(form: RidgeForm, max_order: int = MAX_ORDER,
+                       expansions: list | None = None) -> dict:
+    """c_alpha for |alpha| <= max_order: exact when every contribution is, else with a bound."""
+    r = len(form.variables)
+    polynomial = (hermite_coefficients(form.polynomial, form.variables, max_order)
+                  if form.polynomial != 0 else {})
+    if expansions is None:
+        expansions = ridge_expansions(form, max_order)
     out = {}
     for k in range(max_order + 1):
         for alpha in (a for a in product(range(k + 1), repeat=r) if sum(a) == k):
@@ -207,5 +216,130 @@ def first_information_step(coefficients: dict, r: int, max_order: int):
     return None, f"C_1 ... C_{max_order} all vanish", None
 
 
-__all__ = ["MAX_ORDER", "Ridge", "RidgeForm", "effective_basis", "first_information_step",
-           "ridge_coefficients", "ridge_form"]
+def further_steps(form: RidgeForm, expansions: list, learned, max_order: int = MAX_ORDER):
+    """The information filtration after ``learned``, as far as it can be certified.
+
+    From a learned subspace S, write each ridge direction u_j = a_j + b_j (a_j in S, b_j
+    perpendicular). Stein's identity in z_perp gives
+
+        E[y h_k(z_perp) | z_S] = (1/sqrt k!) sum_j E_xi[f_j^(k)(<a_j, z_S> + |b_j| xi)] b_j^(x k),
+
+    whose Hermite coefficients in z_S are sum_j (m+k)! c_{m+k}(f_j) <a_j, v>^m b_j^(x k)
+    (v in S, m >= 0). Contracted with probes p, the vectors
+    sum_j (m+k)! c_{m+k}(f_j) <a_j, v>^m <b_j, p>^(k-1) b_j span a lower bound of the step's
+    span (certified non-zero entries, m < K); span{b_j} is an upper bound. A step is taken
+    when the two agree and every lower order is certified zero: order 1 needs nothing; an
+    even order k also needs the odd orders below it to vanish, which holds exactly when g is
+    invariant under z -> P_S z - P_perp z (checked symbolically). Anything else stops the
+    filtration as undetermined. Returns (steps as (order, basis, certificate), reason or
+    None); the polynomial part must be zero.
+    """
+    if form.polynomial != 0:
+        return [], ("the steps after the first need conditional tensors of a polynomial "
+                    "plus ridge functions: not implemented")
+    r = len(form.variables)
+    exact_basis = all(not sympy.sympify(x).has(sympy.Float) for v in learned for x in v)
+    basis = [sympy.Matrix(v) for v in learned]
+    directions = [sympy.Matrix(ridge.direction) for ridge in form.ridges]
+    steps = []
+    while True:
+        if exact_basis:
+            projector = sum((v * v.T for v in basis), sympy.zeros(r))
+            parts = [(projector * u, u - projector * u) for u in directions]
+            parts = [(np.array([float(x) for x in a]), np.array([float(x) for x in b]),
+                      a.applyfunc(sympy.radsimp), b.applyfunc(sympy.radsimp)) for a, b in parts]
+        else:
+            q = np.array([[float(x) for x in v] for v in basis])
+            projector = q.T @ q
+            parts = []
+            for u in directions:
+                un = np.array([float(x) for x in u])
+                parts.append((projector @ un, un - projector @ un, None, None))
+        perpendicular = [b for _, b, _, _ in parts if np.linalg.norm(b) > 1e-12]
+        if not perpendicular:
+            return steps, None
+        upper_matrix = np.stack(perpendicular, axis=1)
+        upper_u, upper_s, _ = np.linalg.svd(upper_matrix)
+        upper_rank = int(np.sum(upper_s > 1e-9 * upper_s[0]))
+        v_probes = [sum((t**i * np.array([float(x) for x in v]) for i, v in enumerate(basis)),
+                        np.zeros(r)) for t in (1.0, 2.0, 3.0)]
+        p_probes = [upper_u[:, i] + 0.5 * upper_u[:, (i + 1) % upper_rank]
+                    for i in range(upper_rank)]
+        invariant = None
+        for k in range(1, max_order + 1):
+            columns, bound = [], 0.0
+            for m in range(max_order + 1 - k):
+                for v in (v_probes if m else v_probes[:1]):
+                    for p in (p_probes if k > 1 else p_probes[:1]):
+                        column = np.zeros(r)
+                        for (a, b, _, _), expansion in zip(parts, expansions):
+                            c = expansion.coefficient(m + k)
+                            if c.is_zero or np.linalg.norm(b) <= 1e-12:
+                                continue
+                            weight = math.factorial(m + k) * float(a @ v) ** m * float(b @ p) ** (k - 1)
+                            column += weight * float(c.value) * b
+                            bound = max(bound, abs(weight) * float(c.error_bound))
+                        columns.append(column)
+            matrix = np.stack(columns, axis=1)
+            singular = np.linalg.svd(matrix, compute_uv=False)
+            scale = float(np.max(np.abs(matrix))) if matrix.size else 0.0
+            tolerance = max(10 * bound * np.sqrt(matrix.size), 1e-9 * scale, 1e-12)
+            lower_rank = int(np.sum(singular > tolerance))
+            if lower_rank == 0:
+                if k % 2 == 1:
+                    if invariant is None:
+                        invariant = _reflection_invariant(form, basis, exact_basis)
+                    if invariant:
+                        continue  # odd orders vanish by the symmetry z_perp -> -z_perp
+                return steps, (f"no direction is seen at order {k} after the learned ones "
+                               f"(up to Hermite order {max_order}) and order {k} is not "
+                               f"certified zero")
+            if lower_rank < upper_rank:
+                return steps, (f"the order-{k} step after the learned directions is seen only "
+                               f"in part (a lower bound); not decided")
+            break
+        else:
+            return steps, f"nothing seen up to order {max_order}"
+        certificate = Certificate(
+            EXACT if exact_basis else NUMERIC,
+            f"E[y h_{k}(z_perp) | z_S] != 0 along every ridge's perpendicular part (its span "
+            f"reaches the upper bound span{{b_j}})"
+            + ("; lower odd orders vanish by the symmetry z_perp -> -z_perp" if k > 1 else ""))
+        if exact_basis:
+            exact_parts = [b for _, _, _, b in parts if any(x != 0 for x in b)]
+            new = sympy.GramSchmidt(sympy.Matrix.hstack(*exact_parts).columnspace(), True)
+            step_basis = tuple(tuple(sympy.radsimp(x) for x in v) for v in new)
+        else:
+            step_basis = tuple(tuple(sympy.Float(x, 15) for x in upper_u[:, i])
+                               for i in range(upper_rank))
+        steps.append((k, step_basis, certificate))
+        basis += [sympy.Matrix(v) for v in step_basis]
+
+
+def _reflection_invariant(form: RidgeForm, basis, exact: bool) -> bool:
+    """g(P_S z - P_perp z) == g(z), symbolically (exact bases only)."""
+    if not exact:
+        return False
+    r = len(form.variables)
+    projector = sum((v * v.T for v in basis), sympy.zeros(r))
+    reflection = 2 * projector - sympy.eye(r)
+    z = sympy.Matrix(form.variables)
+    image = reflection * z
+    g = form.polynomial + sum(
+        ridge.link.xreplace({_T: sum(u * x for u, x in zip(ridge.direction, z))})
+        for ridge in form.ridges)
+    reflected = g.xreplace(dict(zip(form.variables, image)))
+    return sympy.simplify(reflected - g) == 0
+
+
+__all__ = [
+    "MAX_ORDER",
+    "Ridge",
+    "RidgeForm",
+    "effective_basis",
+    "first_information_step",
+    "further_steps",
+    "ridge_coefficients",
+    "ridge_expansions",
+    "ridge_form",
+]

@@ -55,18 +55,38 @@ def test_relu_pair_parseval():
     assert 0 < left < 3e-4
 
 
-def test_relu_pair_first_steps():
+def test_relu_pair_staircase():
+    """C_1 = (1, 1/2) reveals (2, 1) at order 1; given it, E[y h_1(z_perp) | z_S] != 0 along
+    the remaining direction: information leap 1 in two steps, hence generative leap 1
+    (generative <= information, Damian, Lee, Bruna 2025) and a complete batch-O(d)
+    staircase; one step with batch d^2 learns both (range of C_2 has rank 2)."""
     m = analysis_of(RELU_PAIR).multi_index
     assert m.effective_dimension == 2
-    step = m.information.steps[0]
-    assert step.order == 1
-    direction = sympy.Matrix(step.basis[0])
+    assert [s.order for s in m.information.steps] == [1, 1]
+    direction = sympy.Matrix(m.information.steps[0].basis[0])
     assert sympy.Matrix.hstack(direction, sympy.Matrix([2, 1])).rank() == 1
-    assert m.information.undetermined  # later steps are not guessed
-    assert m.information.leap is None
+    second = sympy.Matrix(m.information.steps[1].basis[0])
+    assert sympy.simplify(direction.dot(second)) == 0
+    assert m.information.leap == 1 and m.generative.leap == 1
+    assert m.linear_giant_steps.complete
     assert [(s.batch_exponent, s.dimension_learned) for s in m.one_step] == [(1, 1), (2, 2)]
-    assert m.generative.steps[0].order == 1
-    assert m.linear_giant_steps.steps[0].dimension_added == 1
+
+
+def test_symmetric_ridges_need_order_two():
+    """relu(z1) + relu(z1+z2) + relu(z1-z2) is even in z2: after e1 (C_1 = (3/2, 0)) the odd
+    orders in z2 vanish by that symmetry and e2 comes at order 2: information leap 2, and the
+    batch-O(d) staircase stops after e1."""
+    m = derive.analyze("relu(z1) + relu(z1 + z2) + relu(z1 - z2)").multi_index
+    assert [s.order for s in m.information.steps] == [1, 2]
+    assert m.information.leap == 2
+    assert m.linear_giant_steps.stopped and not m.linear_giant_steps.complete
+    assert m.generative.leap is None  # 1 or 2: a label transform might see e2 at order 1
+
+
+def test_three_tanh_units():
+    m = derive.analyze("tanh(z1) + tanh(z1 + z2) + tanh(z1 + z2 + z3)").multi_index
+    assert [(s.order, s.dimension_added) for s in m.information.steps] == [(1, 1), (1, 2)]
+    assert m.information.leap == 1
 
 
 def test_even_ridges_start_at_order_two():
