@@ -12,6 +12,7 @@ from derive.separable import (
     generative_filtration_separable,
     hermite_coefficients_separable,
     information_filtration_separable,
+    rotate_to_separable,
     separate,
 )
 
@@ -107,6 +108,11 @@ def test_single_index_in_disguise():
     assert analyze("tanh(z1 - z2)").multi_index.generative.leap == 1
 
 
-def test_non_orthogonal_forms_are_refused():
+def test_non_orthogonal_forms_are_not_separable():
+    # relu(z1) + relu(z1 + z2) is no product form in any orthogonal basis (derive.ridge
+    # analyses it as a sum of ridge functions); a product of such units is refused
+    t = parse_target("relu(z1) + relu(z1 + z2)")
+    assert form("relu(z1) + relu(z1 + z2)") is None
+    assert rotate_to_separable(t.expression, t.variables) is None
     with pytest.raises(DeriveError, match="mixes coordinates"):
-        analyze("relu(z1) + relu(z1 + z2)")
+        analyze("relu(z1)*relu(z1 + z2)")
