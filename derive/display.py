@@ -94,10 +94,20 @@ def _vector(v) -> str:
 
 
 def _multi_index_lines(m) -> list[str]:
+    method = m.method or ""
+    if method.startswith("monte carlo"):
+        note = "Monte Carlo means +- standard error; the others are not resolved from 0"
+    elif m.bounds:
+        note = "exact or numeric +- bound; all others are 0"
+    else:
+        note = "exact; all others are 0"
     lines = ["", "Hermite coefficients  c_alpha = E[y He_alpha(z)] / alpha!  (probabilists'; "
-             "exact; all others are 0)"]
+             f"{note})"]
+    bounds = m.bounds or {}
     for alpha, value in m.coefficients.items():
-        lines.append(f"  alpha = {str(alpha):<20} c = {sympy.sstr(value)}")
+        bound = bounds.get(alpha)
+        shown = sympy.sstr(value) if bound is None else f"{float(value):.10g} +- {bound:.1e}"
+        lines.append(f"  alpha = {str(alpha):<20} c = {shown}")
     lines.append("")
     lines.append(f"effective dimension   {m.effective_dimension} (the span of grad g)")
     for filtration in (m.information, m.generative, m.linear_giant_steps):

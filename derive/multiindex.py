@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import sympy
 
 from .certificates import Certificate
@@ -69,12 +70,21 @@ class MultiIndexAnalysis:
     truncated: bool = False
     #: orthogonal Q when the coefficients are given in the basis w = Q^T z
     rotation: sympy.Matrix | None = None
+    #: how the coefficients were obtained (None: polynomial or separable, from the flags)
+    method: str | None = None
 
     def hermite_dict(self) -> dict:
         rows = []
         bounds = self.bounds or {}
         for alpha, value in self.coefficients.items():
             bound = bounds.get(alpha)
+            statistical = self.method is not None and self.method.startswith("monte carlo")
+            if bound is None:
+                certificate = "exact-symbolic"
+            elif statistical:
+                certificate = f"monte-carlo(se={bound:.1g})"
+            else:
+                certificate = f"numeric(bound={bound:.1g})"
             rows.append({
                 "order": sum(alpha),
                 "multi_index": list(alpha),
@@ -82,8 +92,7 @@ class MultiIndexAnalysis:
                 "value": float(value),
                 "error_bound": float(bound or 0.0),
                 "status": "nonzero",
-                "certificate": f"numeric(bound={bound:.1g})" if bound is not None
-                else "exact-symbolic",
+                "certificate": certificate,
             })
         return {
             "max_order": self.max_order,
@@ -92,9 +101,11 @@ class MultiIndexAnalysis:
                 "Q_columns": [[str(x) for x in self.rotation.col(j)]
                               for j in range(self.rotation.shape[1])]},
             "convention": "probabilists' He_alpha = prod_i He_alpha_i(z_i), "
-                          "c_alpha = E[g He_alpha] / alpha!; entries not listed are exactly 0",
-            "method": "separable: products of univariate expansions" if self.truncated
-            else "polynomial basis change (Stein)",
+                          "c_alpha = E[g He_alpha] / alpha!; entries not listed are exactly 0"
+                          + ("" if not (self.method or "").startswith("monte carlo") else
+                             " (here: not resolved from 0 by Monte Carlo)"),
+            "method": self.method or ("separable: products of univariate expansions"
+                                      if self.truncated else "polynomial basis change (Stein)"),
             "coefficients": rows,
         }
 
@@ -194,6 +205,8 @@ def _analyze_multi_index(target: Target, max_order: int) -> MultiIndexAnalysis:
             ridges = ridge_form(target.expression, variables)
             if ridges is not None:
                 return _analyze_ridges(ridges, target)
+            if len(variables) <= 4:
+                return _analyze_monte_carlo(target)
             raise DeriveError(
                 f"'{target.text}': non-polynomial multi-index targets are analysed when they "
                 f"are sums of products of functions of one coordinate each (e.g. "
@@ -340,6 +353,66 @@ def _analyze_ridges(form, target: Target) -> MultiIndexAnalysis:
         coordinate=CoordinateLeap(None, ()),
         bounds=bounds or None,
         truncated=True,
+        method="ridge sum: univariate expansions of each unit by Stein's identity",
+    )
+
+
+def _analyze_monte_carlo(target: Target) -> MultiIndexAnalysis:
+    """The last resort (derive.montecarlo): coefficients with standard errors, and the first
+    step when C_1 is resolved from 0; everything that needs a zero is undetermined."""
+    from .certificates import STATISTICAL
+    from .montecarlo import SAMPLES, SIGMAS, monte_carlo_coefficients
+
+    variables = target.variables
+    r = len(variables)
+    table = monte_carlo_coefficients(target.expression, variables, 4)
+    # exact symmetry first: g even in z_i makes every c_alpha with alpha_i odd vanish
+    even = [sympy.simplify(target.expression.xreplace({v: -v}) - target.expression) == 0
+            for v in variables]
+    negation = sympy.simplify(target.expression.xreplace({v: -v for v in variables})
+                              - target.expression) == 0  # g(-z) = g(z): odd orders vanish
+    table = {a: ((0.0, 0.0) if any(e and a_i % 2 for e, a_i in zip(even, a))
+                 or (negation and sum(a) % 2) else value)
+             for a, value in table.items()}
+    resolved = {a: (m, se) for a, (m, se) in table.items() if abs(m) > SIGMAS * se}
+    why = (f"Monte Carlo last resort ({SAMPLES} samples): a coefficient is non-zero when its "
+           f"mean is more than {SIGMAS:g} standard errors from 0; zeros cannot be certified")
+    axes = [tuple(int(i == j) for j in range(r)) for i in range(r)]
+    first = [(a, *table[a]) for a in axes]
+    c1 = np.array([m for _, m, _ in first])
+    order_one = any(sum(a) == 1 for a in resolved)
+    steps = ()
+    one_step = ()
+    if order_one:
+        norm = float(np.linalg.norm(c1))
+        direction = tuple(sympy.Float(x / norm, 12) for x in c1)
+        se = max(se for _, _, se in first)
+        step = FiltrationStep(1, (direction,), Certificate(
+            STATISTICAL, f"C_1 = E[grad g] != 0 ({why}); its direction is an estimate",
+            se))
+        steps = (step,)
+        one_step = (OneStepResult(1, 1, (direction,)),)
+    later = ("beyond the first order-1 step the Monte Carlo fallback cannot certify the zeros "
+             "a filtration needs" if order_one else
+             "no order-1 coefficient is resolved from 0, and Monte Carlo cannot certify zeros")
+
+    def filtration(name):
+        return Filtration(name, steps, len(steps), r, later if r > len(steps) else None)
+
+    return MultiIndexAnalysis(
+        coefficients={a: sympy.Float(m, 12) for a, (m, _) in resolved.items()},
+        max_order=4,
+        effective_dimension=r,
+        effective_basis=tuple(tuple(sympy.Integer(int(i == j)) for j in range(r))
+                              for i in range(r)),
+        information=filtration("information leap"),
+        generative=filtration("generative leap"),
+        linear_giant_steps=filtration("giant steps with batch n = Theta(d)"),
+        one_step=one_step,
+        coordinate=CoordinateLeap(None, ()),
+        bounds={a: se for a, (_, se) in resolved.items()},
+        truncated=True,
+        method=f"monte carlo: {SAMPLES} samples, standard errors as bounds",
     )
 
 
