@@ -117,3 +117,16 @@ def test_non_orthogonal_forms_are_not_separable():
     assert rotate_to_separable(t.expression, t.variables) is None
     with pytest.raises(DeriveError, match="mixes coordinates"):
         analyze("relu(z1)*relu(z1 + z2)*z3*z4*z5")
+
+
+def test_rotated_gaussian_parity_keeps_its_leaps():
+    """sign(<q1,z><q2,z><q3,z>) for an exactly rational rotation: sign of a product is the
+    product of signs, the three linear forms give the rotation back, and the leaps are those
+    of sign(z1 z2 z3) (generative leap 3, THEORY.md §4)."""
+    Q = sympy.Matrix([[2, -2, 1], [1, 2, 2], [2, 1, -2]]) / 3
+    z = sympy.Matrix(sympy.symbols("z1 z2 z3", real=True))
+    u = Q.T * z
+    m = analyze(f"sign(({u[0]})*({u[1]})*({u[2]}))").multi_index
+    assert m.information.leap == 3 and m.generative.leap == 3
+    span = sympy.Matrix.hstack(*[sympy.Matrix(v) for v in m.generative.steps[0].basis])
+    assert span.rank() == 3
