@@ -85,7 +85,7 @@ class MultiIndexAnalysis:
                 certificate = f"monte-carlo(se={bound:.1g})"
             else:
                 certificate = f"numeric(bound={bound:.1g})"
-            rows.append({
+            row = {
                 "order": sum(alpha),
                 "multi_index": list(alpha),
                 "exact": None if bound is not None else str(value),
@@ -93,7 +93,10 @@ class MultiIndexAnalysis:
                 "error_bound": float(bound or 0.0),
                 "status": "nonzero",
                 "certificate": certificate,
-            })
+            }
+            if statistical:  # a 95% confidence interval from the standard error
+                row["ci95"] = [float(value) - 1.96 * bound, float(value) + 1.96 * bound]
+            rows.append(row)
         return {
             "max_order": self.max_order,
             "basis": None if self.rotation is None else {

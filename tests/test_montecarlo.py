@@ -56,3 +56,4 @@ def test_json_labels_monte_carlo(cli):
     result = cli("analyze", "max(z1, z2**2)", "--json")
     assert result.returncode == 0, result.stderr
     assert "monte-carlo(se=" in result.stdout and '"method": "monte carlo' in result.stdout
+    assert '"ci95"' in result.stdout
