@@ -279,7 +279,7 @@ def hierarchical_scaling(sigma, gamma, noise=None) -> HierarchicalScaling:
     order = spectral_order(target)
     ie = analysis.information_exponent.value
     ge = analysis.generative_exponent.value
-    even = analysis.hermite.parity == 1
+    even = analysis.hermite.parity == 0          # derive.hermite: 0 even, 1 odd
     spectral = short("Defilippis2026")
     notes = []
     regimes = []
