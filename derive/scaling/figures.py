@@ -68,7 +68,8 @@ def phase_diagram_pdf(diagram, a_range=(0.0, 3.0), b_range=(-3.0, 2.5), points=2
         ys, xs = np.nonzero(labels == index)
         if len(xs):
             ax.text(a_values[int(np.median(xs))], b_values[int(np.median(ys))], phase.name,
-                    color="white", ha="center", va="center", fontsize=8)
+                    color="black", ha="center", va="center", fontsize=8,
+                    bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0})
     n_eff = r"n_{\mathrm{eff}}"
     ax.set_xlabel(rf"$a = \log_d {n_eff}$")
     ax.set_ylabel(r"$b = \log_d \lambda$")
