@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import analyze, leap, threshold
+from . import analyze, leap, scaling, threshold
 
 #: subcommand -> (module, one-line description)
 BENCHES = {
@@ -18,6 +18,8 @@ BENCHES = {
                     "information-leap step against a naive entry-by-entry Hermite tensor")),
     "threshold": (threshold, ("time the weak-recovery threshold alpha_c (r <= 2) against a "
                               "binned Monte Carlo estimate run to the same 4 digits")),
+    "scaling": (scaling, ("time a 50-point LASSO state-evolution risk curve against "
+                          "scikit-learn simulations run to 1% standard error")),
 }
 
 
