@@ -12,8 +12,17 @@ from __future__ import annotations
 
 import sympy
 
-from ..latex import escape
+from ..latex import escape as _escape
 from ..resources import latex_environment
+
+
+def escape(text: str) -> str:
+    r"""derive.latex.escape, plus < and > (which the default OT1 font encoding misprints).
+
+    >>> escape("1 << n/d")
+    '1 \textless{}\textless{} n/d'
+    """
+    return _escape(text).replace("<", r"\textless{}").replace(">", r"\textgreater{}")
 
 
 def _exponent(value) -> str:
