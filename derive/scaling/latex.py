@@ -20,7 +20,7 @@ def escape(text: str) -> str:
     r"""derive.latex.escape, plus < and > (which the default OT1 font encoding misprints).
 
     >>> escape("1 << n/d")
-    '1 \textless{}\textless{} n/d'
+    '1 \\textless{}\\textless{} n/d'
     """
     return _escape(text).replace("<", r"\textless{}").replace(">", r"\textgreater{}")
 
