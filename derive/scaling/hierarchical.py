@@ -211,9 +211,10 @@ def cascade_exponents(gamma, j_star: int):
     """
     gamma = sympy.nsimplify(gamma)
     threshold = 2 * gamma * j_star                       # alpha_k ~ lambda_k^(-2 j*)
-    k_star = sympy.solve(sympy.Eq(K**threshold, ALPHA), K)[0]
-    learned = sympy.nsimplify(sympy.limit(sympy.log(k_star) / sympy.log(ALPHA), ALPHA,
-                                          sympy.oo))
+    # solved in logarithms: sympy.solve(K**t = alpha) stalls for fractional t (t = 14/3)
+    k_star = sympy.solve(sympy.Eq(threshold * sympy.log(K), sympy.log(ALPHA)), K)[0]
+    learned = sympy.nsimplify(sympy.simplify(
+        sympy.expand_log(sympy.log(k_star), force=True) / sympy.log(ALPHA)))
     tail = tail_order(2 * gamma)                          # sum_{k>K} lambda_k^2
     head = head_order(2 * gamma - threshold)              # sum_{k<=K} lambda_k^2 alpha_k
     tail_in_alpha = tail.exponent * learned
