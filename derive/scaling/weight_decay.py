@@ -205,7 +205,9 @@ def phase_diagram(model: str, gamma, noise=1) -> PhaseDiagram:
             "parametric", D / N_EFF, "d / n_eff", parametric, below_noise + (A > 1,),
             "lambda <~ sqrt(Delta n_eff / d) and n_eff >> d", False,
             "every coordinate is fitted with noise s^2: Delta d / (n_eff - d) as lambda -> 0, "
-            "with the interpolation peak at n_eff = d", status, source))
+            "with the interpolation peak at n_eff = d; for d < n_eff < d^(2 gamma) the risk "
+            "jumps at t ~ s sqrt(2 log(d/K)) from d/n_eff to the fast rate, reached on that "
+            "line only", status, source))
     else:
         phases.append(Phase(
             "fast", N_EFF ** (-(2 * gamma - 1)), f"n_eff^(-{2 * gamma - 1})", fast,
