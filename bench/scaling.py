@@ -16,8 +16,13 @@ import time
 
 import numpy as np
 
-from .common import add_standard_arguments, bench_result, format_seconds, print_progress, \
-    standard_main
+from .common import (
+    add_standard_arguments,
+    bench_result,
+    format_seconds,
+    print_progress,
+    standard_main,
+)
 
 QUICK_BUDGET = 20.0
 FULL_BUDGET = 120.0
@@ -87,21 +92,23 @@ def run(repeat: int, quick: bool, budget: float, progress: bool) -> dict:
 
 def render(result: dict) -> str:
     s = result["settings"]
-    lines = [f"LASSO risk curve, d = {s['d']}, {s['points']} points in n from {s['n_min']} to "
-             f"{s['n_max']}, lambda = {s['lam']}, noise = {s['noise']}, teacher k^-{s['gamma']}",
-             f"  {'n':>7} {'SE risk':>10} {'sim risk':>10} {'stderr':>9} {'dev/se':>7} "
-             f"{'replicas needed':>16} {'s/replica':>10}"]
+    lines = [(f"LASSO risk curve, d = {s['d']}, {s['points']} points in n from {s['n_min']} "
+              f"to {s['n_max']}, lambda = {s['lam']}, noise = {s['noise']}, "
+              f"teacher k^-{s['gamma']}"),
+             (f"  {'n':>7} {'SE risk':>10} {'sim risk':>10} {'stderr':>9} {'dev/se':>7} "
+              f"{'replicas needed':>16} {'s/replica':>10}")]
     for p in result["points"]:
         dev = "-" if p["deviation_in_stderr"] is None else f"{p['deviation_in_stderr']:.1f}"
         lines.append(f"  {p['n']:>7} {p['state_evolution_risk']:>10.5f} "
                      f"{p['simulated_risk']:>10.5f} {p['stderr']:>9.2g} {dev:>7} "
                      f"{p['replicas_needed']:>16.0f} {p['seconds_per_replica']:>10.3f}")
     m = result["summary"]
-    lines += [f"  state evolution, {s['points']} points: {format_seconds(m['state_evolution_seconds'])}"
-              f" ({'under' if m['under_30_seconds'] else 'OVER'} 30 s)",
-              f"  simulation to {100 * s['target_accuracy']:.0f}% standard error, "
-              f"{s['points']} points (extrapolated): "
-              f"{format_seconds(m['simulation_seconds_extrapolated'])}",
+    lines += [(f"  state evolution, {s['points']} points: "
+               f"{format_seconds(m['state_evolution_seconds'])}"
+               f" ({'under' if m['under_30_seconds'] else 'OVER'} 30 s)"),
+              (f"  simulation to {100 * s['target_accuracy']:.0f}% standard error, "
+               f"{s['points']} points (extrapolated): "
+               f"{format_seconds(m['simulation_seconds_extrapolated'])}"),
               f"  ratio simulation / state evolution: {m['ratio']:.0f}x"]
     return "\n".join(lines)
 

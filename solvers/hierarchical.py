@@ -143,7 +143,7 @@ def simulate_hierarchical(sigma, gamma: float, d: int, directions: int, alphas,
     f_test = sigma(x_test[:, :directions]) @ lambdas
     risks, learned, overlaps = [], [], []
     for alpha, stream in zip(alphas, streams[:-1]):
-        n = max(int(round(alpha * d)), 2)
+        n = max(round(alpha * d), 2)
         risk, count, overlap = _one_point(sigma, lambdas, d, n, noise, ridge, stream,
                                           x_test, f_test, chunk, keep)
         risks.append(risk)
@@ -194,7 +194,7 @@ def fit_slope(alphas, risks, lower: float, upper: float) -> tuple[float, float]:
         raise ValueError("need at least three points in the fitting window")
     lx, ly = np.log(a[mask]), np.log(r[mask])
     design = np.vstack([lx, np.ones_like(lx)]).T
-    coef, residual, *_ = np.linalg.lstsq(design, ly, rcond=None)
+    coef, *_ = np.linalg.lstsq(design, ly, rcond=None)
     dof = max(mask.sum() - 2, 1)
     sigma2 = float(np.sum((ly - design @ coef) ** 2)) / dof
     cov = sigma2 * np.linalg.inv(design.T @ design)

@@ -156,7 +156,7 @@ def lasso_simulation(teacher, n: int, lam: float, noise: float, seed: int = 0,
     scikit-learn minimises (1/(2n)) |y - X w|^2 + a |w|_1, so a = lambda sqrt(d) / n.
     Returns the mean and standard error of the excess risk and the estimates.
     """
-    from sklearn.linear_model import Lasso     # optional extra: only the simulation needs it
+    from sklearn.linear_model import Lasso  # optional extra: only the simulation needs it
 
     theta = np.asarray(teacher, dtype=float)
     d = theta.size

@@ -44,7 +44,7 @@ def test_state_evolution_slow_phase_slope():
     teacher = np.arange(1, d + 1, dtype=float) ** -1.0
     lams = np.geomspace(4, 40, 6)
     risks = [lasso_state_evolution(teacher, n, lam, 0.1).risk for lam in lams]
-    slope, err = fit_slope(lams, risks, 1, 1e9)
+    slope, _ = fit_slope(lams, risks, 1, 1e9)
     assert abs(slope - 1) < 0.05
 
 
@@ -64,7 +64,7 @@ def test_quadratic_network_parametric_phase_slope():
     d = 16
     ns = np.array([4, 8, 16, 32]) * d * d
     risks = [quadratic_network(d, int(n), 1e-3, 1.0, 0.5, seed=1)["risk"] for n in ns]
-    slope, err = fit_slope(ns, risks, 1, 1e9)
+    slope, _ = fit_slope(ns, risks, 1, 1e9)
     assert abs(slope + 1) < 0.2
 
 
@@ -84,7 +84,7 @@ def test_hierarchical_cascade_slope():
     # tolerance is 0.15. The number of learned directions grows (the cascade).
     run = simulate_hierarchical(lambda z: z**2 - 1, 1.0, 150, 100,
                                 np.geomspace(10, 1000, 6), seed=1)
-    slope, err = fit_slope(run.alphas, run.risk, 10, 1000)
+    slope, _ = fit_slope(run.alphas, run.risk, 10, 1000)
     assert abs(slope + 0.5) < 0.15
     assert list(run.learned) == sorted(run.learned) and run.learned[-1] > run.learned[0] + 5
     first = crossing_alphas(run, 0.5)

@@ -13,7 +13,7 @@ import pytest
 import sympy
 
 from derive.errors import DeriveError
-from derive.scaling.weight_decay import A, B, D, LAM, N_EFF, phase_diagram
+from derive.scaling.weight_decay import LAM, N_EFF, A, B, D, phase_diagram
 
 R = sympy.Rational
 

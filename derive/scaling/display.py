@@ -11,9 +11,9 @@ def hierarchical_table(scaling) -> str:
     s = scaling
     lines = [f"hierarchical target  y = sum_k k^-{s.gamma} sigma(z_k), sigma = {s.sigma}"
              + (f", noise {s.noise}" if s.noise != 0 else ""),
-             f"  information exponent {s.information_exponent}, generative exponent "
-             f"{s.generative_exponent}, spectral order j* = {s.spectral_order.value} "
-             f"({s.spectral_order.reason})"]
+             (f"  information exponent {s.information_exponent}, generative exponent "
+              f"{s.generative_exponent}, spectral order j* = {s.spectral_order.value} "
+              f"({s.spectral_order.reason})")]
     if s.threshold_exponent is not None:
         lines += [f"  threshold            direction k recovered at n/d ~ k^{s.threshold_exponent}",
                   f"  directions learned   k* ~ (n/d)^{s.directions_learned_exponent}",
@@ -54,11 +54,11 @@ def phase_table(diagram) -> str:
     >>> print(phase_table(phase_diagram("diagonal", 1, 1)).splitlines()[0])
     diagonal network with weight decay: teacher k^-1, noise 1, n_eff = n
     """
-    lines = [f"{diagram.model} network with weight decay: teacher k^-{diagram.gamma}, "
-             f"noise {diagram.noise}, n_eff = {diagram.n_eff}",
+    lines = [(f"{diagram.model} network with weight decay: teacher k^-{diagram.gamma}, "
+              f"noise {diagram.noise}, n_eff = {diagram.n_eff}"),
              f"  {'phase':<11} {'rate':<26} {'d-exponent (n_eff=d^a, lambda=d^b)':<36} region"]
     for p in diagram.phases:
-        lines.append(f"  {p.name:<11} {p.rate_text:<26} {str(p.exponent):<36} {p.region_text}")
+        lines.append(f"  {p.name:<11} {p.rate_text:<26} {p.exponent!s:<36} {p.region_text}")
     lines += [f"  note: {n}" for n in diagram.notes]
     lines.append(f"  source: {diagram.phases[0].source}")
     return "\n".join(lines)

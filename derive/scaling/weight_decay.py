@@ -216,10 +216,12 @@ def phase_diagram(model: str, gamma, noise=1) -> PhaseDiagram:
             "noiseless: the best K ~ n_eff-term approximation, risk ~ n_eff^(1 - 2 gamma)",
             status, source))
     notes = [
-        "exponents derived from the soft-threshold decomposition of the state-evolution "
-        "fixed point (module docstring); the paper's own phase boundaries were not readable",
-        "boundaries are up to constants and log factors; on a boundary the adjacent rates "
-        "agree (checked in tests/test_scaling_weight_decay.py)",
+        ("exponents derived from the soft-threshold decomposition of the state-evolution "
+         "fixed point (module docstring); the paper's own phase boundaries were not readable"),
+        ("boundaries are up to constants and log factors; across a boundary the adjacent "
+         "rates agree except at n_eff = d (interpolation peak; exact recovery without noise) "
+         "and at the noise level for d < n_eff < d^(2 gamma), where the risk jumps "
+         "(checked in tests/test_scaling_weight_decay.py)"),
     ]
     if model == "quadratic":
         notes.append("quadratic: n_eff = n/d, the teacher's eigenvalues k^-gamma play the "
