@@ -120,6 +120,8 @@ def _add_scaling_parser(sub) -> None:
                     help="write the phase diagram (vector PDF)")
     wd.add_argument("--risk-curve", default=None, metavar="PDF",
                     help="diagonal: write the state-evolution risk curve in n at --d, --lam")
+    wd.add_argument("--spectrum", default=None, metavar="PDF",
+                    help="write the learned weight spectrum at two weight decays (simulation)")
     wd.add_argument("--d", type=int, default=1000, help="dimension of --risk-curve (1000)")
     wd.add_argument("--lam", type=float, default=None,
                     help="weight decay of --risk-curve (default: sqrt(noise))")
@@ -337,13 +339,17 @@ def _run_scaling_weight_decay(args) -> int:
         if not lam > 0:
             raise DeriveError(f"--lam must be positive, got {lam}")
         _write_atomically(args.risk_curve, lasso_risk_curve_pdf(diagram, args.d, lam))
+    if args.spectrum:
+        from .scaling.validate import weight_spectrum_pdf
+
+        _write_atomically(args.spectrum, weight_spectrum_pdf(diagram))
     if args.json:
         print(diagram.to_json())
     elif args.latex:
         print(weight_decay_latex(diagram, figure=args.phase_diagram))
     else:
         print(phase_table(diagram))
-    for path in (args.phase_diagram, args.risk_curve):
+    for path in (args.phase_diagram, args.risk_curve, args.spectrum):
         if path:
             print(f"wrote {path}", file=sys.stderr)
     return 0

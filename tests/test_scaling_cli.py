@@ -67,3 +67,12 @@ def test_hierarchical_validate_small(cli):
     validation = json.loads(result.stdout)["validation"]
     assert validation["predicted_slope"] == "-1/2"
     assert validation["simulation"]["seed"] == 0 and len(validation["simulation"]["risk"]) == 6
+
+
+@pytest.mark.slow
+def test_weight_spectrum_figure(cli, tmp_path):
+    out = tmp_path / "spectrum.pdf"
+    result = cli("scaling", "weight-decay", "--model", "quadratic", "--gamma", "1",
+                 "--noise", "0.1", "--spectrum", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:5] == b"%PDF-"

@@ -103,3 +103,39 @@ def lasso_risk_curve_pdf(diagram, d: int, lam: float, points: int = 50) -> bytes
     return risk_curve_pdf([("LASSO state evolution", ns, [p.risk for p in curve])],
                           xlabel="n", title=f"diagonal, d = {d}, lambda = {lam:g}, "
                           f"gamma = {diagram.gamma}, noise = {diagram.noise}")
+
+
+def weight_spectrum_pdf(diagram, lams=(0.3, 3.0), seed: int = 0) -> bytes:
+    """Weight spectra at two weight decays (vector PDF): the outliers that follow the
+    teacher's power law, and the zeros the penalty creates (the larger lambda kills more).
+
+    Quadratic: eigenvalues of the convex solution at d = 30, n = 40 d (solvers/weight_decay).
+    Diagonal: |theta_hat| of scikit-learn's LASSO at d = 400, n = 800 (optional extra).
+    """
+    from .figures import spectrum_pdf
+
+    gamma, noise = float(diagram.gamma), float(diagram.noise)
+    spectra = []
+    if diagram.model == "quadratic":
+        from solvers.weight_decay import quadratic_network
+
+        for lam in lams:
+            run = quadratic_network(30, 1200, lam, gamma, noise, seed=seed)
+            spectra.append((f"lambda = {lam:g}", run["eigenvalues"]))
+        teacher = run["teacher"]
+    else:
+        from solvers.lasso_se import lasso_simulation
+
+        teacher = np.arange(1, 401, dtype=float) ** (-gamma)
+        try:
+            for lam in lams:
+                run = lasso_simulation(teacher, 800, lam, noise, seed=seed)
+                spectra.append((f"lambda = {lam:g}", run["estimates"][0]))
+        except ImportError:
+            from ..errors import DeriveError
+
+            raise DeriveError("the diagonal weight spectrum needs scikit-learn: "
+                              "pip install 'derive[sklearn]'") from None
+    return spectrum_pdf(spectra, teacher=teacher,
+                        title=f"{diagram.model} network weights, gamma = {diagram.gamma}, "
+                        f"noise = {diagram.noise}")
