@@ -36,11 +36,13 @@ class HierarchicalValidation:
     tolerance: float
     agrees: bool | None
     reason: str
+    envelope_slope: float | None = None
 
     def to_dict(self) -> dict:
         return {"simulation": self.run.to_dict(), "fit_window": list(self.window),
                 "fitted_slope": self.slope, "stderr": self.stderr,
                 "predicted_slope": None if self.predicted is None else str(self.predicted),
+                "finite_P_envelope_slope": self.envelope_slope,
                 "tolerance": self.tolerance, "agrees": self.agrees, "reason": self.reason}
 
     def figure_pdf(self) -> bytes:
@@ -87,8 +89,27 @@ def validate_hierarchical(scaling, d: int = 400, directions: int = 20, points: i
     lo, hi = min(window), max(window)
     slope, stderr = fit_slope(run.alphas, run.risk, lo, hi)
     agrees = abs(slope - float(scaling.error_exponent)) <= max(3 * stderr, tolerance)
+    envelope = finite_envelope(scaling, directions, run.alphas)
+    envelope_slope, _ = fit_slope(run.alphas, envelope, lo, hi)
     return HierarchicalValidation(run, (lo, hi), slope, stderr, scaling.error_exponent,
-                                  tolerance, agrees, "fitted over the cascade window")
+                                  tolerance, agrees, "fitted over the cascade window",
+                                  envelope_slope)
+
+
+def finite_envelope(scaling, directions: int, alphas) -> np.ndarray:
+    """The derived law at finite P with unit prefactors: direction k costs lambda_k^2 until
+    n/d reaches k^t (t the threshold exponent), then lambda_k^2 k^t / (n/d). Its slope over
+    a window shows how far finite P bends the asymptotic power law there.
+
+    >>> from derive.scaling.hierarchical import hierarchical_scaling
+    >>> e = finite_envelope(hierarchical_scaling("He2(z)", 1), 10**5, [10.0, 1000.0])
+    >>> round(float(np.log(e[1] / e[0]) / np.log(100)), 1)
+    -0.5
+    """
+    k = np.arange(1, directions + 1, dtype=float)
+    weights = k ** (-2 * float(scaling.gamma))
+    thresholds = k ** float(scaling.threshold_exponent)
+    return np.array([np.sum(weights * np.minimum(1.0, thresholds / a)) for a in alphas])
 
 
 def lasso_risk_curve_pdf(diagram, d: int, lam: float, points: int = 50) -> bytes:
