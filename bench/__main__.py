@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import analyze, leap, report, threshold
+from . import analyze, leap, report, scaling, threshold
 
 #: subcommand -> (module, one-line description)
 BENCHES = {
@@ -20,6 +20,8 @@ BENCHES = {
                               "binned Monte Carlo estimate run to the same 4 digits")),
     "report": (report, ("time derive report per target, split into derivation, rendering, "
                         "figures and LaTeX, against the 20 s goal and a bare LaTeX run")),
+    "scaling": (scaling, ("time a 50-point LASSO state-evolution risk curve against "
+                          "scikit-learn simulations run to 1% standard error")),
 }
 
 

@@ -116,7 +116,54 @@ def _build_parser() -> argparse.ArgumentParser:
 
     catalog = sub.add_parser("catalog", help="list built-in targets with their known values")
     catalog.add_argument("--json", action="store_true", help="print JSON")
+
+    _add_scaling_parser(sub)
     return parser
+
+
+def _add_scaling_parser(sub) -> None:
+    """``derive scaling hierarchical|weight-decay``: scaling-law exponents and phase diagrams."""
+    scaling = sub.add_parser(
+        "scaling",
+        help="scaling laws: hierarchical targets, diagonal/quadratic networks with weight decay",
+        description="Exponents of n/d derived with sympy, with regimes and sources.",
+    )
+    kinds = scaling.add_subparsers(dest="scaling_kind", metavar="KIND", parser_class=_Parser)
+    hier = kinds.add_parser(
+        "hierarchical", help="y = sum_k k^-gamma sigma(z_k): thresholds, k*(n), error exponent")
+    hier.add_argument("--sigma", required=True, metavar="EXPR",
+                      help="the link sigma(z): expression in z or catalog name")
+    hier.add_argument("--gamma", required=True, metavar="G", help="lambda_k = k^-G")
+    hier.add_argument("--noise", default=None, metavar="DELTA", help="label-noise variance")
+    out = hier.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    out.add_argument("--latex", action="store_true", help="print a LaTeX fragment")
+    hier.add_argument("--validate", action="store_true",
+                      help="simulate the spectral estimator + ridge readout and fit the slope")
+    hier.add_argument("--d", type=int, default=400, help="dimension for --validate (400)")
+    hier.add_argument("--directions", type=int, default=20,
+                      help="number of directions P for --validate (20)")
+    hier.add_argument("--points", type=int, default=10, help="values of n/d for --validate")
+    hier.add_argument("--seed", type=int, default=0, help="seed of --validate")
+    hier.add_argument("--figure", default=None, metavar="PDF",
+                      help="with --validate: write the risk curve to PDF")
+    wd = kinds.add_parser(
+        "weight-decay", help="phase diagram of diagonal (LASSO) / quadratic (nuclear norm) nets")
+    wd.add_argument("--model", required=True, choices=["diagonal", "quadratic"])
+    wd.add_argument("--gamma", required=True, metavar="G", help="teacher spectrum k^-G")
+    wd.add_argument("--noise", default="1", metavar="DELTA", help="label-noise variance (1)")
+    out = wd.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    out.add_argument("--latex", action="store_true", help="print a LaTeX fragment")
+    wd.add_argument("--phase-diagram", default=None, metavar="PDF",
+                    help="write the phase diagram (vector PDF)")
+    wd.add_argument("--risk-curve", default=None, metavar="PDF",
+                    help="diagonal: write the state-evolution risk curve in n at --d, --lam")
+    wd.add_argument("--spectrum", default=None, metavar="PDF",
+                    help="write the learned weight spectrum at two weight decays (simulation)")
+    wd.add_argument("--d", type=int, default=1000, help="dimension of --risk-curve (1000)")
+    wd.add_argument("--lam", type=float, default=None,
+                    help="weight decay of --risk-curve (default: sqrt(noise))")
 
 
 def _run_analyze(args) -> int:
@@ -323,6 +370,90 @@ def _run_catalog(args) -> int:
     return 0
 
 
+def _run_scaling(args) -> int:
+    if args.scaling_kind is None:
+        raise DeriveError("scaling needs a kind: hierarchical or weight-decay")
+    if args.scaling_kind == "hierarchical":
+        return _run_scaling_hierarchical(args)
+    return _run_scaling_weight_decay(args)
+
+
+def _run_scaling_hierarchical(args) -> int:
+    from .scaling.display import hierarchical_table, validation_table
+    from .scaling.hierarchical import hierarchical_scaling
+    from .scaling.latex import hierarchical_latex
+
+    scaling = hierarchical_scaling(args.sigma, args.gamma, noise=args.noise)
+    validation = None
+    if args.validate:
+        from .scaling.validate import validate_hierarchical
+
+        if not 10 <= args.d <= 4000:
+            raise DeriveError(f"--d must be between 10 and 4000, got {args.d}")
+        if not 1 <= args.directions <= args.d:
+            raise DeriveError(f"--directions must be between 1 and --d, got {args.directions}")
+        if not 3 <= args.points <= 100:
+            raise DeriveError(f"--points must be between 3 and 100, got {args.points}")
+        validation = validate_hierarchical(scaling, d=args.d, directions=args.directions,
+                                           points=args.points, seed=args.seed)
+        if args.figure:
+            _write_atomically(args.figure, validation.figure_pdf())
+    elif args.figure:
+        raise DeriveError("--figure needs --validate")
+    if args.json:
+        data = scaling.to_dict()
+        if validation is not None:
+            data["validation"] = validation.to_dict()
+        print(json.dumps(data, indent=2))
+    elif args.latex:
+        print(hierarchical_latex(scaling, figure=args.figure))
+    else:
+        print(hierarchical_table(scaling))
+        if validation is not None:
+            print(validation_table(validation))
+    if args.figure:
+        print(f"wrote {args.figure}", file=sys.stderr)
+    return 0
+
+
+def _run_scaling_weight_decay(args) -> int:
+    from .scaling.display import phase_table
+    from .scaling.latex import weight_decay_latex
+    from .scaling.weight_decay import phase_diagram
+
+    diagram = phase_diagram(args.model, args.gamma, noise=args.noise)
+    if args.phase_diagram:
+        from .scaling.figures import phase_diagram_pdf
+
+        _write_atomically(args.phase_diagram, phase_diagram_pdf(diagram))
+    if args.risk_curve:
+        from .scaling.validate import lasso_risk_curve_pdf
+
+        if args.model != "diagonal":
+            raise DeriveError("--risk-curve is implemented for --model diagonal (LASSO state "
+                              "evolution); the matrix-sensing state evolution is not")
+        if not 10 <= args.d <= 100000:
+            raise DeriveError(f"--d must be between 10 and 100000, got {args.d}")
+        lam = args.lam if args.lam is not None else float(diagram.noise) ** 0.5
+        if not lam > 0:
+            raise DeriveError(f"--lam must be positive, got {lam}")
+        _write_atomically(args.risk_curve, lasso_risk_curve_pdf(diagram, args.d, lam))
+    if args.spectrum:
+        from .scaling.validate import weight_spectrum_pdf
+
+        _write_atomically(args.spectrum, weight_spectrum_pdf(diagram))
+    if args.json:
+        print(diagram.to_json())
+    elif args.latex:
+        print(weight_decay_latex(diagram, figure=args.phase_diagram))
+    else:
+        print(phase_table(diagram))
+    for path in (args.phase_diagram, args.risk_curve, args.spectrum):
+        if path:
+            print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
@@ -344,6 +475,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_lr_phase(args)
         if args.command == "report":
             return _run_report(args)
+        if args.command == "scaling":
+            return _run_scaling(args)
     except DeriveError as exc:
         print(f"derive: error: {exc}", file=sys.stderr)
         return exc.exit_code
