@@ -317,13 +317,26 @@ def _run_lr_phase(args) -> int:
 def _run_report(args) -> int:
     from pathlib import Path
 
-    from .report import default_directory, render_catalog, render_report, write_report
+    from .report import (
+        default_directory,
+        is_scaling_file,
+        render_catalog,
+        render_report,
+        render_scaling_report,
+        write_report,
+    )
 
     if args.catalog == (args.target is not None):
         raise DeriveError("give either a TARGET or --catalog")
     if args.catalog:
         source = render_catalog(max_order=args.max_order)
         directory = Path(args.output) if args.output else Path("reports") / "catalog"
+    elif is_scaling_file(args.target):
+        from .scaling.targets import load_scaling_file
+
+        source = render_scaling_report(load_scaling_file(args.target))
+        directory = (Path(args.output) if args.output
+                     else Path("reports") / Path(args.target).stem)
     else:
         from .analysis import analyze
 

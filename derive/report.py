@@ -865,6 +865,54 @@ def write_report(source: ReportSource, directory, pdf: bool = True) -> ReportRes
                         tool is not None, message, excerpt, tuple(overfull), timings)
 
 
+class _PrerenderedFigure:
+    """A figure already rendered to PDF bytes (the scaling-law figures), saved as is."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def savefig(self, path, **_options) -> None:
+        Path(path).write_bytes(self.data)
+
+
+def render_scaling_report(spec) -> ReportSource:
+    """The report of a scaling-law file (:mod:`derive.scaling.targets`): one section per case."""
+    from .scaling.sources import bibliography as scaling_bibliography
+    from .scaling.targets import report_sections
+
+    with tempfile.TemporaryDirectory() as folder:
+        cases = report_sections(spec, folder, latex_prefix="figures/")
+        figures = {}
+        for case in cases:
+            for name in case["figures"]:
+                data = (Path(folder) / name).read_bytes()
+                figures[f"figures/{name}"] = lambda data=data: _PrerenderedFigure(data)
+    entries = dict(_bib())
+    entries.update(scaling_bibliography())
+    keys = sorted(scaling_bibliography())
+    sections = [RenderedSection(f"scaling-{i + 1}", case["latex"]) for i, case in enumerate(cases)]
+    template = _environment().get_template("scaling_report.tex.j2")
+    tex = template.render(version=literal(__version__), keys=",".join(keys),
+                          sections=[{"title": literal(case["title"]), "latex": case["latex"]}
+                                    for case in cases])
+    bib = "\n\n".join(entries[key]["bibtex"].strip() for key in sorted(entries)) + "\n"
+    return ReportSource(tex, bib, figures, tuple(sections))
+
+
+def is_scaling_file(path) -> bool:
+    """A .toml file with [[hierarchical]] or [[weight_decay]] tables (a scaling-law file)."""
+    import tomllib
+
+    path = Path(path)
+    if path.suffix.lower() != ".toml" or not path.is_file():
+        return False
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return "hierarchical" in data or "weight_decay" in data
+
+
 def report(target, directory=None, pdf: bool = True, max_order: int = 12) -> ReportResult:
     """Analyse a target (text, catalog name, .toml file or :class:`~derive.target.Target`),
     write its report to ``directory`` (default ``reports/<name>/``) and compile it."""

@@ -239,3 +239,20 @@ def test_arbitrary_text_compiles(tmp_path):
                            "-no-shell-escape", "t.tex"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, log_excerpt(done.stdout)
+
+
+def test_scaling_file_report(tmp_path):
+    """derive report on a scaling-law file: one section per case, its figures, the scaling
+    sources in the bibliography (issue: 'derive report hierarchical.toml')."""
+    from derive.report import is_scaling_file, render_scaling_report, write_report
+    from derive.scaling.targets import load_scaling_file
+
+    path = ROOT / "examples" / "hierarchical.toml"
+    assert is_scaling_file(path)
+    source = render_scaling_report(load_scaling_file(path))
+    assert source.tex.count("\\section{") == 4
+    assert any(name.endswith("_phases.pdf") for name in source.figures)
+    assert "@article{Defilippis2026," in source.bib or "{Defilippis2026," in source.bib
+    result = write_report(source, tmp_path, pdf=False)
+    assert result.tex.exists()
+    assert all((tmp_path / name).exists() for name in source.figures)

@@ -88,10 +88,12 @@ def load_scaling_file(path: str | Path) -> ScalingFile:
     return parse_scaling_text(text, origin=path.name)
 
 
-def report_sections(spec: ScalingFile, figure_dir: str | Path) -> list[dict]:
+def report_sections(spec: ScalingFile, figure_dir: str | Path,
+                    latex_prefix: str = "") -> list[dict]:
     """One section per case: ``{"title", "latex", "figures": [file names], "data"}``.
 
-    Figures are written (vector PDF) into ``figure_dir``; the LaTeX includes them by name.
+    Figures are written (vector PDF) into ``figure_dir``; the LaTeX includes them as
+    ``latex_prefix + name`` (the report puts them in ``figures/``).
     """
     from .figures import phase_diagram_pdf
     from .hierarchical import hierarchical_scaling
@@ -114,14 +116,14 @@ def report_sections(spec: ScalingFile, figure_dir: str | Path) -> list[dict]:
             figures.append(name)
             data["validation"] = validation.to_dict()
         sections.append({"title": case.name or f"Hierarchical target {case.sigma}",
-                         "latex": hierarchical_latex(scaling, figure=figures[0] if figures
-                                                     else None),
+                         "latex": hierarchical_latex(scaling, figure=latex_prefix + figures[0]
+                                                     if figures else None),
                          "figures": figures, "data": data})
     for i, case in enumerate(spec.weight_decay):
         diagram = phase_diagram(case.model, case.gamma, noise=case.noise)
         name = f"weight_decay_{i + 1}_{case.model}_phases.pdf"
         (figure_dir / name).write_bytes(phase_diagram_pdf(diagram))
         sections.append({"title": case.name or f"{case.model.capitalize()} network, weight decay",
-                         "latex": weight_decay_latex(diagram, figure=name),
+                         "latex": weight_decay_latex(diagram, figure=latex_prefix + name),
                          "figures": [name], "data": diagram.to_dict()})
     return sections
