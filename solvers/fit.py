@@ -1,0 +1,147 @@
+"""Log-log fits of a measured quantity against d, bootstrap intervals and the verdict.
+
+The quantity (samples to weak recovery) is measured on R replicas at each d. Its median per
+d is fitted as log q = b + e log d by least squares; the 95% interval of e is the percentile
+bootstrap (Efron & Tibshirani 1993, Ch. 13) over replicas: each bootstrap sample resamples
+the replicas of every d with replacement, recomputes the medians and refits. Replicas that
+never reached the target count as +inf: a median that is inf makes the point (and the
+bootstrap samples where it happens) censored, and an interval that is not finite is
+inconclusive, never silently dropped.
+
+With a predicted log factor (n ~ d^e log d) the fit is of q / log d, so the exponent
+compared with e is that of the power part.
+
+Verdict (:func:`verdict`): "inconclusive" when the interval is wider than ``max_width``
+(default 1: a narrower one tells neighbouring integer exponents apart), not finite, or rests
+on fewer than 3 sizes; otherwise "consistent" when it contains the predicted exponent and
+"inconsistent" when it does not.
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> ds = [32, 64, 128, 256]
+>>> data = [d**2 * np.exp(0.1 * rng.standard_normal(16)) for d in ds]
+>>> fit = fit_exponent(ds, data, seed=0)
+>>> abs(fit.exponent - 2) < 0.05, fit.ci[0] < 2 < fit.ci[1]
+(True, True)
+>>> verdict(fit, 2.0)
+'consistent'
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Point:
+    """Median and 95% bootstrap interval of the quantity at one d (``inf`` where censored)."""
+
+    d: int
+    median: float
+    low: float
+    high: float
+    replicas: int
+    reached: int
+
+    def to_dict(self) -> dict:
+        def number(v):
+            return float(v) if math.isfinite(v) else None
+        return {"d": int(self.d), "median": number(self.median), "low": number(self.low),
+                "high": number(self.high), "replicas": self.replicas, "reached": self.reached}
+
+
+@dataclass(frozen=True)
+class ExponentFit:
+    """q ~ C d^exponent (times log d when ``log_factor``), with a bootstrap interval."""
+
+    exponent: float
+    intercept: float
+    ci: tuple[float, float]
+    log_factor: bool
+    points: tuple[Point, ...]
+    bootstrap: int
+    seed: int
+
+    def to_dict(self) -> dict:
+        def number(v):
+            return float(v) if math.isfinite(v) else None
+        return {"exponent": number(self.exponent), "ci": [number(v) for v in self.ci],
+                "intercept": number(self.intercept), "log_factor": self.log_factor,
+                "bootstrap": self.bootstrap, "seed": self.seed,
+                "confidence": CONFIDENCE}
+
+
+def _line(ds: np.ndarray, values: np.ndarray) -> tuple[float, float]:
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        return math.inf, math.nan
+    slope, intercept = np.polyfit(np.log(ds), np.log(values), 1)
+    return float(slope), float(intercept)
+
+
+def median_points(ds, samples, bootstrap: int = 2000, seed: int = 0) -> tuple[Point, ...]:
+    """Median per d with its percentile-bootstrap interval."""
+    rng = np.random.default_rng(seed)
+    out = []
+    alpha = (1 - CONFIDENCE) / 2
+    for d, values in zip(ds, samples):
+        values = np.asarray(values, dtype=float)
+        boots = np.median(rng.choice(values, size=(bootstrap, values.size)), axis=1)
+        low, high = np.quantile(boots, [alpha, 1 - alpha])
+        out.append(Point(int(d), float(np.median(values)), float(low), float(high),
+                         int(values.size), int(np.isfinite(values).sum())))
+    return tuple(out)
+
+
+def fit_exponent(ds, samples, log_factor: bool = False, bootstrap: int = 2000,
+                 seed: int = 0) -> ExponentFit:
+    """Fit the median of ``samples[i]`` (replicas at ``ds[i]``) against d (module docstring)."""
+    ds = np.asarray(ds, dtype=float)
+    if ds.size != len(samples):
+        raise ValueError("one array of replicas per d")
+    arrays = [np.asarray(s, dtype=float) for s in samples]
+    scale = np.log(ds) if log_factor else np.ones_like(ds)
+    medians = np.array([np.median(a) for a in arrays])
+    exponent, intercept = _line(ds, medians / scale) if ds.size >= 2 else (math.inf, math.nan)
+    rng = np.random.default_rng(seed)
+    slopes = np.empty(bootstrap)
+    resampled = [np.median(rng.choice(a, size=(bootstrap, a.size)), axis=1) for a in arrays]
+    matrix = np.stack(resampled, axis=1) / scale  # (bootstrap, len(ds))
+    finite = np.all(np.isfinite(matrix), axis=1)
+    logd = np.log(ds)
+    if ds.size >= 2 and finite.any():
+        centred = logd - logd.mean()
+        logs = np.log(matrix[finite])
+        slopes_finite = (logs - logs.mean(axis=1, keepdims=True)) @ centred / (centred @ centred)
+        slopes[:] = math.inf
+        slopes[np.flatnonzero(finite)] = slopes_finite
+    else:
+        slopes[:] = math.inf
+    alpha = (1 - CONFIDENCE) / 2
+    if np.isfinite(slopes).mean() >= 1 - alpha:
+        low, high = np.quantile(slopes, [alpha, 1 - alpha])
+    else:
+        low, high = -math.inf, math.inf
+    points = median_points(ds.astype(int), arrays, bootstrap, seed)
+    return ExponentFit(float(exponent), float(intercept), (float(low), float(high)),
+                       bool(log_factor), points, int(bootstrap), int(seed))
+
+
+def verdict(fit: ExponentFit | None, predicted: float | None, max_width: float = 1.0) -> str:
+    """'consistent', 'inconsistent' or 'inconclusive' (module docstring).
+
+    >>> verdict(ExponentFit(1.2, 0.0, (1.1, 1.3), False, (), 10, 0), 2.0)
+    'inconsistent'
+    >>> verdict(ExponentFit(1.2, 0.0, (-1.0, 3.0), False, (), 10, 0), 2.0)
+    'inconclusive'
+    """
+    if fit is None or predicted is None or 0 < len(fit.points) < 3:
+        return "inconclusive"
+    low, high = fit.ci
+    if not (math.isfinite(low) and math.isfinite(high)) or high - low > max_width:
+        return "inconclusive"
+    return "consistent" if low <= predicted <= high else "inconsistent"
