@@ -279,7 +279,7 @@ def _validate_recovery(analysis, algorithm, ds, replicas, seed, backend, predict
     budget = float(options.get("budget") or 50.0)
     noise = float(target.noise)
     settings = {"threshold": threshold, "budget": budget, "noise": noise,
-                "start_overlap": 1.0,
+                "start_overlap": 1.0, "stop_fraction": 0.8,
                 "start": "m_0 = start_overlap / sqrt(d), the typical overlap of a random start"}
     if algorithm == "online-sgd":
         ie = analysis.information_exponent.value
@@ -334,7 +334,7 @@ def compute_point(params: dict) -> dict:
 
         link = numpy_scalar_link(target)
         common = {k: params[k] for k in ("d", "replicas", "seed", "max_samples", "threshold",
-                                         "noise", "backend")}
+                                         "noise", "backend", "stop_fraction")}
         if algorithm == "online-sgd":
             lr = ben_arous_learning_rate(params["d"], params["information_exponent"],
                                          params["lr0"])
@@ -600,8 +600,7 @@ def plot(evidence: Evidence):
                     label="median, 95% bootstrap")
         fit = evidence.fit
         if math.isfinite(fit.exponent):
-            scale = np.log(ds) if fit.log_factor else 1.0
-            ax.plot(ds, np.exp(fit.intercept) * ds ** fit.exponent * scale, "-",
+            ax.plot(ds, np.exp(fit.intercept) * ds ** fit.exponent, "-",
                     label=f"fit d^{fit.exponent:.2f} [{fit.ci[0]:.2f}, {fit.ci[1]:.2f}]")
         predicted = evidence.prediction.get("d_exponent")
         if predicted is not None and np.isfinite(med).any():
@@ -687,9 +686,11 @@ def summary_table(evidence: Evidence) -> str:
                          f"{p['reached']}/{p['replicas']}")
         fit = evidence.fit
         lines.append("")
-        lines.append(f"fit         n ~ d^{fit.exponent:.3f}" + (" log d" if fit.log_factor
-                                                                  else "")
-                     + f", 95% bootstrap interval [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]")
+        text = f"fit         n ~ d^{fit.exponent:.3f}"
+        if fit.log_factor and fit.exponent_over_log is not None:
+            text += f" (n / log d ~ d^{fit.exponent_over_log:.3f})"
+        lines.append(text + f", 95% bootstrap interval [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]"
+                     + (" (widened for the log factor)" if fit.log_factor else ""))
     elif evidence.algorithm == "spectral":
         lines.append(f"{'d':>6}  {'alpha':>7}  {'median':>8}  {'range':>18}")
         for p in evidence.points:
