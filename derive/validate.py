@@ -266,7 +266,7 @@ def _single_index(analysis, algorithm):
 def _validate_recovery(analysis, algorithm, ds, replicas, seed, backend, prediction, claim,
                        options) -> Evidence:
     from solvers.batch_reuse import DEFAULT_ETA, DEFAULT_LR
-    from solvers.fit import fit_exponent, verdict
+    from solvers.fit import SYSTEMATIC, fit_exponent, verdict
     from solvers.sweep import run_sweep
 
     _single_index(analysis, algorithm)
@@ -311,8 +311,11 @@ def _validate_recovery(analysis, algorithm, ds, replicas, seed, backend, predict
         algorithm=algorithm, target=target.text,
         quantity="samples to weak recovery (|m| >= %g)" % threshold,
         points=tuple(p.to_dict() for p in fit.points), fit=fit, prediction=prediction,
-        verdict=verdict(fit, exponent), settings={"d": list(ds), "replicas": replicas,
-                                                  **settings},
+        verdict=verdict(fit, exponent),
+        settings={"d": list(ds), "replicas": replicas, **settings,
+                  "verdict_rule": f"consistent if the predicted exponent is within the 95% "
+                                  f"interval widened by {SYSTEMATIC} (finite-size allowance); "
+                                  f"inconclusive if the interval is wider than 1"},
         seeds={"seed": seed, "per_d": {str(d): _seed_for(seed, d) for d in ds}},
         backend=backend, versions=_versions(backend),
         raw={"per_d": [{"d": d, **r} for d, r in zip(ds, results)]},

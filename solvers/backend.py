@@ -83,7 +83,8 @@ class Backend:
         if self.name == "numpy":
             return np.asarray(function(*arrays), dtype=np.float64)
         values = np.asarray(function(*(self.to_numpy(a) for a in arrays)), dtype=np.float64)
-        values = np.broadcast_to(values, tuple(arrays[0].shape))
+        if values.ndim == 0:
+            values = np.broadcast_to(values, tuple(arrays[0].shape))
         return self.xp.as_tensor(np.ascontiguousarray(values), device=self.device)
 
     def norm_rows(self, array):
