@@ -56,23 +56,30 @@ class GiantStepRun:
     overlaps: np.ndarray
     projections: np.ndarray
     backend: str
+    test_error: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         return {"d": self.d, "r": self.r, "replicas": self.replicas, "seed": self.seed,
                 "steps": self.steps, "batch": self.batch, "width": self.width, "lr": self.lr,
                 "backend": self.backend, "overlaps": self.overlaps.tolist(),
-                "projections": self.projections.tolist()}
+                "projections": self.projections.tolist(),
+                "test_error": None if self.test_error is None else self.test_error.tolist()}
 
 
 def giant_steps(link: Callable[[np.ndarray], np.ndarray], r: int, d: int, replicas: int,
                 seed: int, steps: int, batch: int, width: int = 8, lr: float = 10.0,
                 noise: float = 0.0,
                 student_derivative: Callable[[np.ndarray], np.ndarray] = relu_derivative,
-                backend: str | Backend = "numpy") -> GiantStepRun:
+                backend: str | Backend = "numpy", readout_samples: int = 0,
+                student: Callable[[np.ndarray], np.ndarray] | None = None,
+                penalty: float = 1e-3) -> GiantStepRun:
     """Run ``steps`` giant steps with fresh batches of ``batch`` samples (module docstring).
 
     ``link`` maps teacher fields nu of shape (n, r) (nu = first r coordinates of x, the
-    teacher directions being e_1..e_r) to labels of shape (n,).
+    teacher directions being e_1..e_r) to labels of shape (n,). With ``readout_samples`` > 0
+    the second layer is refitted after every step by ridge regression on sigma(W x)
+    (``student`` = sigma, default relu) of that many fresh samples and tested on as many
+    others (:mod:`solvers.readout`): ``test_error[s, k]``.
     """
     if not (1 <= r < d and replicas >= 1 and steps >= 1 and batch >= 1 and width >= 1):
         raise ValueError("need 1 <= r < d, replicas, steps, batch and width >= 1")
@@ -82,6 +89,25 @@ def giant_steps(link: Callable[[np.ndarray], np.ndarray], r: int, d: int, replic
     weights = weights / be.norm_rows(weights)[..., None]
     projections = np.empty((steps + 1, replicas, width, r))
     projections[0] = be.to_numpy(weights[:, :, :r])
+    errors = np.empty((steps + 1, replicas)) if readout_samples else None
+    student = student or (lambda u: np.maximum(u, 0.0))
+
+    def readout(s):
+        from .readout import ridge_test_error
+
+        for k in range(replicas):
+            x = be.to_numpy(be.normal(streams[k:k + 1], (2 * readout_samples, d))[0])
+            y = np.asarray(link(x[:, :r]), dtype=float)
+            if noise:
+                y = y + noise ** 0.5 * be.to_numpy(
+                    be.normal(streams[k:k + 1], (2 * readout_samples,))[0])
+            features = student(x @ be.to_numpy(weights[k]).T)
+            half = readout_samples
+            errors[s, k] = ridge_test_error(features[:half], y[:half], features[half:],
+                                            y[half:], penalty)
+
+    if readout_samples:
+        readout(0)
     for s in range(1, steps + 1):
         for k in range(replicas):
             x = be.normal(streams[k:k + 1], (batch, d))[0]              # (n, d)
@@ -94,6 +120,8 @@ def giant_steps(link: Callable[[np.ndarray], np.ndarray], r: int, d: int, replic
             updated = weights[k] + lr * gradient
             weights[k] = updated / be.norm_rows(updated)[:, None]
         projections[s] = be.to_numpy(weights[:, :, :r])
+        if readout_samples:
+            readout(s)
     overlaps = np.sqrt(np.mean(projections ** 2, axis=2))
     return GiantStepRun(d, r, replicas, seed, steps, batch, width, float(lr), overlaps,
-                        projections, be.name)
+                        projections, be.name, errors)

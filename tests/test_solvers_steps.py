@@ -47,3 +47,16 @@ def test_spectral_overlap_is_a_cosine():
     run = spectral_overlaps(lambda nu: nu[:, 0] ** 2, lambda y: y - 1, d=50, alphas=[2.0],
                             replicas=2, seed=3)
     assert np.all((0 <= run.overlaps) & (run.overlaps <= 1))
+
+
+def test_ridge_readout_error_falls_as_the_staircase_is_learned():
+    # z1 + z1 z2 has E[y^2] = 2, half of it the linear part z1: random relu features
+    # (step 0) explain little of it, features along e1 (step 1) explain the linear part
+    # (Dandi et al. 2024, Sect. 3). (After step 2 every neuron points along about
+    # e1 + 0.5 e2 up to sign, one line, which cannot represent z1 z2: no further drop.)
+    pytest.importorskip("sklearn")
+    d = 128
+    run = giant_steps(staircase, r=2, d=d, replicas=2, seed=2, steps=2, batch=4 * d,
+                      width=32, readout_samples=2000)
+    err = np.median(run.test_error, axis=1)
+    assert err[0] > 0.8 and err[1] < err[0] - 0.2, err
