@@ -1,7 +1,8 @@
 """Time the weak-recovery threshold alpha_c (r <= 2) against the Monte Carlo estimate a researcher would write.
 
-What is measured, per target (four single-index links and four two-index polynomials; all of
-class 'easy', i.e. with a finite alpha_c > 0 -- the class is printed and checked):
+What is measured, per target (four single-index links and five two-index polynomials; all of
+class 'easy', i.e. with a finite alpha_c > 0 -- the class is printed and checked; one
+noisy two-index target uses derive.thresholds_noisy):
 
 * engine, in process, the best of ``--repeat`` calls timed with :func:`time.perf_counter`:
 
@@ -116,6 +117,7 @@ TARGETS = (
     ("z1^2-z2^2", "z1**2 - z2**2"),
     ("z1^2+z2^2", "z1**2 + z2**2"),
     ("z1*z2+z1^2/2", "z1*z2 + z1**2/2"),
+    ("z1*z2+noise", "z1*z2; noise=0.2"),
 )
 #: --quick: one plain and one noisy single-index link, the reference two-index target and a
 #: generic one; one repeat, a shorter budget.
@@ -273,6 +275,10 @@ def _extrapolated_ratio(case: Case) -> float | None:
 def two_index_recovery(text: str):
     """alpha_c of a two-index polynomial target from its text (parsing included)."""
     target = parse_target(text)
+    if target.noise:
+        from derive.thresholds_noisy import weak_recovery_noisy
+
+        return weak_recovery_noisy(target.expression, target.variables, float(target.noise))
     return weak_recovery_two_index(target.expression, target.variables)
 
 

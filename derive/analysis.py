@@ -53,6 +53,10 @@ class Analysis:
             return self.weak_recovery
         return _two_index_recovery(self.target)
 
+    def grand_staircase(self):
+        """Thresholds of every weak-recovery step (:mod:`derive.grand_staircase`), or None."""
+        return _grand_staircase(self)
+
     @property
     def predictions(self):
         """Every claim of the registry applied to this target (:mod:`derive.claims`)."""
@@ -83,10 +87,20 @@ class Analysis:
         if self.conditional is not None:
             out["conditional_moments"] = [m.to_dict() for m in self.conditional]
         recovery = self.recovery()
-        out["weak_recovery"] = recovery.to_dict() if recovery is not None else {
+        staircase = self.grand_staircase()
+        if recovery is not None:
+            out["weak_recovery"] = recovery.to_dict()
+            if staircase is not None:
+                out["weak_recovery"]["steps"] = [
+                    {"alpha_c": step.alpha_c, "dimension_added": step.dimension_added}
+                    for step in staircase.steps if step.klass in ("trivial", "easy")]
+                out["weak_recovery"]["grand_staircase"] = staircase.to_dict()
+        else:
+            out["weak_recovery"] = {
             "class": "undetermined", "alpha_c": None, "steps": [],
-            "why": "weak-recovery thresholds are implemented for r = 1, and for polynomial "
-                   "targets in two variables of degree <= 2 in one of them"}
+            "why": "weak-recovery thresholds are implemented for r = 1, for noisy targets "
+                   "with r <= 3, and for noiseless polynomial targets in two variables of "
+                   "degree <= 2 in one of them"}
         out["predictions"] = [p.to_dict() for p in self.predictions]
         out["notes"] = list(self.notes)
         out["version"] = __version__
@@ -111,13 +125,34 @@ class Analysis:
                 f"\\mathrm{{GE}} = {show(self.generative_exponent)}$")
 
 
+def _grand_staircase(analysis):
+    from .grand_staircase import grand_staircase
+
+    if analysis.target.is_single_index:
+        return grand_staircase(analysis)
+    return _two_index_staircase(analysis.target)
+
+
+@lru_cache(maxsize=32)
+def _two_index_staircase(target: Target):
+    from .grand_staircase import staircase_from_recovery
+
+    recovery = _two_index_recovery(target)
+    return None if recovery is None else staircase_from_recovery(target, recovery)
+
+
 @lru_cache(maxsize=64)
 def _two_index_recovery(target: Target):
     from .tensors import as_polynomial
     from .thresholds import weak_recovery_two_index
 
     used = tuple(v for v in target.variables if v in target.expression.free_symbols)
-    if len(used) != 2:
+    noise = float(target.noise)
+    if noise > 0 and 2 <= len(used) <= 3:
+        from .thresholds_noisy import weak_recovery_noisy
+
+        return weak_recovery_noisy(target.expression, used, noise)
+    if len(used) != 2 or noise > 0:
         return None
     poly = as_polynomial(sympy.expand(target.expression), used)
     if poly is None or min(poly.degree(v) for v in used) > 2:

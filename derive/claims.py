@@ -20,6 +20,8 @@ from importlib import resources
 
 import sympy
 
+from .errors import DeriveError
+
 K = sympy.Symbol("k", positive=True, integer=True)
 
 
@@ -133,6 +135,18 @@ def _quantity(analysis, quantity: str) -> tuple[int | None, str]:
         if recovery.klass in ("trivial", "easy"):
             return 1, f"{recovery.klass}: alpha_c = {recovery.alpha_c_text}"
         return None, f"{recovery.klass}: {recovery.reason}"
+    if quantity == "learning_rate_phase_alternating":
+        from .lr_phase import learning_rate_phase
+
+        try:
+            phase = learning_rate_phase(analysis, "alternating")
+        except DeriveError as exc:
+            return None, str(exc)
+        if phase.exponent is None or phase.valid_range is None or phase.valid_range[0] > 0:
+            return None, phase.reason if phase.exponent is None else "e(0) not certified"
+        value = int(phase.at(0))
+        log = any(a <= 0 < b for a, b in phase.log_intervals)
+        return value, f"e(kappa = 0) = {value} from e(kappa) = {phase.exponent}", log
     raise ValueError(f"unknown quantity {quantity}")
 
 
@@ -146,14 +160,16 @@ def predict(analysis) -> tuple[Prediction, ...]:
             out.append(Prediction(claim.key, claim.algorithm, None, claim.log_factor, source,
                                   False, "stated for single-index targets"))
             continue
-        value, reason = _quantity(analysis, claim.quantity)
+        found = _quantity(analysis, claim.quantity)
+        value, reason = found[0], found[1]
         if value is None:
             out.append(Prediction(claim.key, claim.algorithm, None, claim.log_factor, source,
                                   False, f"does not apply: {reason}"))
             continue
         exponent = sympy.nsimplify(claim.d_exponent.subs(K, value))
-        log = claim.log_factor or value in claim.log_when
-        if claim.quantity in ("weak_recovery", "linear_staircase", "one_step_batch_exponent"):
+        log = claim.log_factor or value in claim.log_when or (len(found) > 2 and found[2])
+        if claim.quantity in ("weak_recovery", "linear_staircase", "one_step_batch_exponent",
+                              "learning_rate_phase_alternating"):
             why = f"{reason}; {claim.statement}"
         else:
             why = f"{claim.quantity.replace('_', ' ')} = {value}; {claim.statement}"

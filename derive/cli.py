@@ -75,6 +75,26 @@ def _build_parser() -> argparse.ArgumentParser:
     staircase.add_argument("-o", "--output", default=None, metavar="PATH",
                            help="write to PATH (required for png; text formats print otherwise)")
 
+    lr_phase = sub.add_parser(
+        "lr-phase",
+        help="sample-complexity exponent e(kappa) against the learning rate eta = d^-kappa",
+        description=(
+            "Learning-rate phase diagram of a single-index target (Tsiolis, Mousavi-Hosseini, "
+            "Erdogdu 2025): T = d^e(kappa) samples at inner learning rate eta = d^-kappa, from "
+            "the leading power of eta in each drift coefficient mu_i(eta)."
+        ),
+    )
+    lr_phase.add_argument("target", help="expression, catalog name or .toml file")
+    lr_phase.add_argument("--algorithm", choices=["alternating", "batch-reuse"],
+                          default="alternating")
+    lr_phase.add_argument("--student", default=None, metavar="EXPR",
+                          help="student activation in z (default: the target's link)")
+    lr_phase.add_argument("--max-order", type=int, default=8, metavar="K",
+                          help="highest Hermite order i examined (default 8)")
+    lr_phase.add_argument("--json", action="store_true", help="print one JSON object")
+    lr_phase.add_argument("-o", "--output", default=None, metavar="PATH",
+                          help="also write the plot e(kappa) to PATH (.png or .pdf)")
+
     catalog = sub.add_parser("catalog", help="list built-in targets with their known values")
     catalog.add_argument("--json", action="store_true", help="print JSON")
     _add_validate_parser(sub)
@@ -239,14 +259,41 @@ def _run_threshold(args) -> int:
     if recovery is None:
         raise DeriveError(
             f"'{analysis.target.text}': weak-recovery thresholds are implemented for "
-            f"single-index targets and for polynomials in two variables of degree <= 2 in "
-            f"one of them"
+            f"single-index targets, noisy targets with r <= 3, and noiseless polynomials in "
+            f"two variables of degree <= 2 in one of them"
         )
     if args.json:
         print(json.dumps({"target": analysis.target.to_dict(),
                           "weak_recovery": recovery.to_dict()}, indent=2))
     else:
         print(threshold_table(analysis))
+    return 0
+
+
+def _run_lr_phase(args) -> int:
+    import tempfile
+    from pathlib import Path
+
+    from .analysis import analyze
+    from .display import lr_phase_table
+    from .lr_phase import learning_rate_phase
+
+    if args.output and Path(args.output).suffix.lower() not in (".png", ".pdf"):
+        raise DeriveError(f"-o must end in .png or .pdf, got '{args.output}'")
+    phase = learning_rate_phase(analyze(args.target), args.algorithm, student=args.student,
+                                max_order=args.max_order)
+    if args.json:
+        print(json.dumps(phase.to_dict(), indent=2))
+    else:
+        print(lr_phase_table(phase))
+    if args.output:
+        from .lr_phase_figure import plot_learning_rate_phase
+
+        with tempfile.TemporaryDirectory() as folder:
+            produced = plot_learning_rate_phase(
+                phase, Path(folder) / f"phase{Path(args.output).suffix.lower()}")
+            _write_atomically(args.output, Path(produced).read_bytes())
+        print(f"wrote {args.output}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -325,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_threshold(args)
         if args.command == "validate":
             return _run_validate(args)
+        if args.command == "lr-phase":
+            return _run_lr_phase(args)
     except DeriveError as exc:
         print(f"derive: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -163,4 +163,69 @@ def threshold_table(analysis) -> str:
         "source      Troiani et al. AISTATS 2025 (arXiv:2405.15480); Mondelli & Montanari 2019 "
         "(arXiv:1708.05932)",
     ]
+    staircase = analysis.grand_staircase()
+    if staircase is not None and not target.is_single_index:
+        lines.append("")
+        lines.append("grand staircase (each step conditions on the label and the directions "
+                     "already learned)")
+        for number, step in enumerate(staircase.steps, 1):
+            alpha = "none" if step.alpha_c is None else f"{step.alpha_c:.8g}"
+            if step.alpha_c is not None and step.error_bound:
+                alpha += f" +- {step.error_bound:.1e}"
+            basis = ", ".join("(" + ", ".join(f"{x:.6g}" for x in v) + ")"
+                              for v in step.directions) or "-"
+            lines.append(f"  step {number}  {step.klass:<8} alpha_c {alpha:<24} "
+                         f"+{step.dimension_added} direction(s) {basis}   [{step.certificate.label}]")
+        needed = staircase.alpha_needed
+        lines.append("  " + (f"every direction is learned for alpha > {needed:.8g}"
+                             if needed is not None else f"incomplete: {staircase.reason}"))
+    return "\n".join(lines)
+
+
+def lr_phase_table(phase) -> str:
+    """e(kappa) piece by piece, the transitions and the leading drift terms."""
+    import sympy
+
+    from .lr_phase import KAPPA
+
+    lines = [
+        f"target      {phase.target}   (student {phase.student})",
+        f"algorithm   {phase.algorithm}; learning rate eta = d^-kappa, expansion in "
+        f"{phase.rate_parameter}",
+    ]
+    if phase.exponent is None:
+        lines.append(f"e(kappa)    undetermined: {phase.reason}")
+        return "\n".join(lines)
+    lines.append(f"e(kappa)    {phase.exponent}   (samples T = d^e(kappa))")
+    lines.append("")
+    pieces = (phase.piecewise.args if isinstance(phase.piecewise, sympy.Piecewise)
+              else ((phase.piecewise, True),))
+    start = sympy.Integer(0)
+    for expr, condition in pieces:
+        end = sympy.oo if condition is sympy.true else condition.rhs
+        logged = any(a <= start and (b == sympy.oo or b >= end) for a, b in phase.log_intervals)
+        span = f"{start} <= kappa < {end}" if end != sympy.oo else f"kappa >= {start}"
+        value = sympy.simplify(expr)
+        rate = "d" if value == 1 else f"d^({value})"
+        lines.append(f"  {span:<24} T = {rate}{' log d' if logged else ''}")
+        start = end
+    lines.append("")
+    transitions = ", ".join(f"kappa = {t} (eta ~ d^-{t})" for t in phase.transitions) or "none"
+    lines.append(f"transitions {transitions}")
+    lines.append(f"domain      {phase.domain_note}")
+    if phase.valid_range is None:
+        lines.append("certified   nowhere: unexamined orders could lower e(kappa)")
+    else:
+        low, high = phase.valid_range
+        lines.append(f"certified   for {low} <= kappa" + (f" <= {high}" if high != sympy.oo else "")
+                     + " (orders and powers not examined cannot lower e there)")
+    lines.append("")
+    lines.append("leading drift terms  mu_i(eta) ~ eta^j E[f(y) He_i(a)] E[g(b) He_{i-1}(b)]")
+    for term in phase.leading_terms():
+        cost = term.cost + 2 * term.power * (KAPPA if phase.algorithm == "alternating"
+                                             else KAPPA - 1)
+        lines.append(f"  i = {term.order:<3} j = {term.power}   f = {term.label_factor:<5} "
+                     f"g(b) = {term.student_factor:<28} coefficient {term.value:.6g}   "
+                     f"line {cost}")
+    lines.append(f"source      Tsiolis, Mousavi-Hosseini, Erdogdu, NeurIPS 2025 (arXiv:2510.21020)")
     return "\n".join(lines)

@@ -2,8 +2,11 @@
 
 Exact for polynomial targets (Hermite coefficients by Stein's identity, conditional tensors
 by Isserlis' theorem, spans by exact linear algebra; see :mod:`derive.tensors` and
-:mod:`derive.leap`). Non-polynomial multi-index targets are refused with a clear message
-rather than approximated.
+:mod:`derive.leap`). Non-polynomial targets: separable ones (sums of products of functions
+of one coordinate, possibly after a rotation; :mod:`derive.separable`) get every filtration;
+sums of ridge functions f(<w, z>) with non-orthogonal w get exact tensors and the first step
+of every filtration (:mod:`derive.ridge`), later steps undetermined; anything else is
+refused with a clear message rather than approximated.
 
 >>> from derive.target import parse_target
 >>> m = analyze_multi_index(parse_target("z1*z2*z3"))
@@ -186,11 +189,16 @@ def _analyze_multi_index(target: Target, max_order: int) -> MultiIndexAnalysis:
             if rotated is not None:
                 rotation, form = rotated
         if form is None:
+            from .ridge import ridge_form
+
+            ridges = ridge_form(target.expression, variables)
+            if ridges is not None:
+                return _analyze_ridges(ridges, target)
             raise DeriveError(
                 f"'{target.text}': non-polynomial multi-index targets are analysed when they "
                 f"are sums of products of functions of one coordinate each (e.g. "
-                f"sign(z1*z2), relu(z1)*z2); this one mixes coordinates inside a function, "
-                f"which is not supported yet"
+                f"sign(z1*z2), relu(z1)*z2), possibly after a rotation, or sums of ridge "
+                f"functions f(<w, z>) plus a polynomial; this one is neither"
             )
         try:
             return _analyze_separable(form, target, rotation)
@@ -213,11 +221,135 @@ def _analyze_multi_index(target: Target, max_order: int) -> MultiIndexAnalysis:
         effective_dimension=len(basis),
         effective_basis=tuple(tuple(sympy.radsimp(x) for x in v) for v in orthonormal),
         information=information_filtration(expr, variables, order),
-        generative=generative_filtration(expr, variables, order),
+        generative=_generative_any_basis(expr, variables, order),
         linear_giant_steps=linear_batch_giant_steps(expr, variables),
         one_step=one_giant_step(expr, variables, order),
         coordinate=coordinate_leap_from_support(coefficients),
     )
+
+
+def _analyze_ridges(form, target: Target) -> MultiIndexAnalysis:
+    """Ridge sums (derive.ridge): exact tensors, the first step of every filtration."""
+    from .ridge import MAX_ORDER, effective_basis, first_information_step, ridge_coefficients
+    from .ridge import _range as joint_range
+
+    try:
+        values = ridge_coefficients(form, MAX_ORDER)
+    except DeriveError as exc:
+        raise DeriveError(f"'{target.text}': {exc}") from None
+    r = len(form.variables)
+    effective = effective_basis(form)
+    dimension = len(effective)
+    later = ("the steps after the first condition on the learned directions, which needs "
+             "conditional tensors of non-polynomial functions of mixed coordinates: not "
+             "implemented")
+
+    def filtration(name, step):
+        if step is None:
+            return Filtration(name, (), 0, dimension, later)
+        learned = step.dimension_added
+        return Filtration(name, (step,), learned, dimension,
+                          None if learned == dimension else later)
+
+    order, basis, certificate = first_information_step(values, r, MAX_ORDER)
+    if order is None:
+        information = Filtration("information leap", (), 0, dimension, basis)
+        first = None
+    else:
+        first = FiltrationStep(order, basis, certificate)
+        information = filtration("information leap", first)
+    if first is not None and order == 1:
+        generative_step = FiltrationStep(1, basis, Certificate(
+            certificate.kind, "E[z y] = C_1 != 0; the span is a lower bound (other label "
+            "transforms T(y) may add directions)", certificate.bound))
+        generative = filtration("generative leap", generative_step)
+        if generative_step.dimension_added < dimension:
+            generative = Filtration("generative leap", (generative_step,),
+                                    generative_step.dimension_added, dimension, later)
+        giant = filtration("giant steps with batch n = Theta(d)", first)
+    else:
+        generative = Filtration("generative leap", (), 0, dimension,
+                                "E[z y] = 0: whether another label transform has E[z T(y)] != 0 "
+                                "is not decided for non-polynomial ridge sums")
+        stopped = ("C_1 = 0: a step with batch O(d) learns nothing"
+                   if all(c.status == "zero" for a, c in values.items() if sum(a) == 1)
+                   else None)
+        giant = Filtration("giant steps with batch n = Theta(d)", (), 0, dimension,
+                           None if stopped else "C_1 is not resolved from 0", stopped)
+    one_step = []
+    for ell in range(1, MAX_ORDER + 1):
+        span, _ = joint_range(values, list(range(1, ell + 1)), r)
+        one_step.append(OneStepResult(ell, len(span), span))
+        if len(span) == dimension:
+            break
+    coefficients = {a: (c.exact if c.exact is not None else sympy.Float(c.value, 15))
+                    for a, c in values.items() if c.status != "zero"}
+    bounds = {a: c.bound for a, c in values.items() if c.status != "zero" and c.exact is None}
+    return MultiIndexAnalysis(
+        coefficients=coefficients,
+        max_order=MAX_ORDER,
+        effective_dimension=dimension,
+        effective_basis=effective,
+        information=information,
+        generative=generative,
+        linear_giant_steps=giant,
+        one_step=tuple(one_step),
+        coordinate=CoordinateLeap(None, ()),
+        bounds=bounds or None,
+        truncated=True,
+    )
+
+
+def _generative_any_basis(expr, variables, order: int) -> Filtration:
+    """The generative filtration, retried in the basis of the target's linear factors.
+
+    Its zeros are certified by coordinate sign flips, which a rotated target hides
+    (z1 z2 z3 written in a rotated basis). If the polynomial factors over the rationals into
+    pairwise orthogonal homogeneous linear forms (times other factors), the filtration is
+    computed again in the orthonormal basis those forms start, where the flips reappear, and
+    its directions are rotated back: the filtration is rotation-covariant (Damian, Lee,
+    Bruna 2025), so this is the same filtration, now certified.
+    """
+    filtration = generative_filtration(expr, variables, order)
+    if filtration.undetermined is None:
+        return filtration
+    rotation = _linear_factor_rotation(expr, variables)
+    if rotation is None:
+        return filtration
+    w = sympy.symbols(f"w1:{len(variables) + 1}", real=True)
+    rotated = sympy.expand(expr.xreplace(dict(zip(variables, rotation * sympy.Matrix(w)))))
+    retried = generative_filtration(rotated, w, order)
+    if retried.undetermined is not None:
+        return filtration
+    steps = tuple(FiltrationStep(
+        step.order, tuple(_rotate_vector(rotation, v) for v in step.basis),
+        Certificate(step.certificate.kind,
+                    f"{step.certificate.reason} (in the orthonormal basis of the target's "
+                    f"linear factors)", step.certificate.bound))
+        for step in retried.steps)
+    return Filtration(retried.name, steps, retried.learned_dimension,
+                      retried.effective_dimension, None, retried.stopped)
+
+
+def _linear_factor_rotation(expr, variables):
+    """Orthogonal Q whose first columns are the target's pairwise orthogonal linear factors."""
+    from .separable import orthonormal_completion
+
+    try:
+        _, factors = sympy.factor_list(expr, *variables)
+    except sympy.PolynomialError:
+        return None
+    directions = []
+    for factor, _ in factors:
+        poly = sympy.Poly(factor, *variables)
+        if poly.total_degree() != 1 or poly.coeff_monomial(1) != 0:
+            continue
+        vector = sympy.Matrix([poly.coeff_monomial(v) for v in variables])
+        if not any(sympy.Matrix.hstack(u, vector).rank() == 1 for u in directions):
+            directions.append(vector)
+    if len(directions) < 2 or all(sum(1 for x in v if x != 0) == 1 for v in directions):
+        return None  # nothing to gain: no factor, or the factors are already coordinates
+    return orthonormal_completion(directions, len(variables))
 
 
 def _rotate_vector(rotation, vector) -> tuple:

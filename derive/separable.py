@@ -453,6 +453,19 @@ def linear_forms(expr: sympy.Expr, variables) -> list[sympy.Matrix] | None:
     return vectors
 
 
+def orthonormal_completion(directions, r: int):
+    """Orthogonal Q: the normalised ``directions`` (pairwise orthogonal, else None), then an
+    orthonormal basis of their complement."""
+    for i, u in enumerate(directions):
+        for v in directions[i + 1:]:
+            if sympy.simplify(u.dot(v)) != 0:
+                return None
+    columns = [u / sympy.sqrt(u.dot(u)) for u in directions]
+    complement = sympy.Matrix.hstack(*directions).T.nullspace() if len(directions) < r else []
+    columns += sympy.GramSchmidt(complement, True) if complement else []
+    return sympy.Matrix.hstack(*[c.applyfunc(sympy.radsimp) for c in columns])
+
+
 def rotate_to_separable(expr: sympy.Expr, variables):
     """An orthogonal Q with g(Q w) separable in w, and that form; None if there is none this way.
 
@@ -468,15 +481,10 @@ def rotate_to_separable(expr: sympy.Expr, variables):
         if any(sympy.Matrix.hstack(u, v).rank() == 1 for u in directions):
             continue
         directions.append(v)
-    for i, u in enumerate(directions):
-        for v in directions[i + 1:]:
-            if sympy.simplify(u.dot(v)) != 0:
-                return None
     r = len(variables)
-    columns = [u / sympy.sqrt(u.dot(u)) for u in directions]
-    complement = sympy.Matrix.hstack(*directions).T.nullspace() if len(directions) < r else []
-    columns += sympy.GramSchmidt(complement, True) if complement else []
-    Q = sympy.Matrix.hstack(*[c.applyfunc(sympy.radsimp) for c in columns])
+    Q = orthonormal_completion(directions, r)
+    if Q is None:
+        return None
     w = sympy.symbols(f"w1:{r + 1}", real=True)
     rotated = expr.xreplace(dict(zip(variables, Q * sympy.Matrix(w))))
     rotated = sympy.expand(rotated)

@@ -32,6 +32,7 @@ from .errors import DeriveError
 from .exponents import conditional_moments
 from .levelsets import LevelSetError, level_set_structure
 from .piecewise import decompose
+from .preprocessing import OptimalPreprocessing, optimal_preprocessing  # noqa: F401 (API)
 
 SOURCE = "Troiani2025; Mondelli2018"
 
@@ -82,10 +83,20 @@ def _injective_half_line(analysis) -> bool:
     return not structure.atoms and bool(structure.cells) and all(c.injective for c in structure.cells)
 
 
+def _preprocessing_text(analysis) -> str:
+    """'T*(y) = 1 - 1/E[z^2 | y]', with its closed form when there is one."""
+    text = "T*(y) = 1 - 1/E[z^2 | y]"
+    try:
+        expression = optimal_preprocessing(analysis).expression
+    except DeriveError:
+        return text
+    return text if expression is None else f"{text} = {expression}"
+
+
 def weak_recovery(analysis) -> WeakRecovery:
     """Class, alpha_c and optimal preprocessing for a single-index analysis."""
     generative = analysis.generative_exponent
-    preprocessing = "T*(y) = 1 - 1/E[z^2 | y]"
+    preprocessing = _preprocessing_text(analysis)
     if generative.value == 1:
         return WeakRecovery("trivial", 0.0, sympy.Integer(0), 0.0, generative.evidence[-1].certificate,
                             "none needed: E[z | y] != 0 already correlates with z",
@@ -100,7 +111,7 @@ def weak_recovery(analysis) -> WeakRecovery:
             "easy", 0.5, sympy.Rational(1, 2), 0.0,
             Certificate(EXACT, "even link injective on z > 0: E[z^2 | y] = z^2, "
                                "E[(z^2 - 1)^2] = 2"),
-            "T*(y) = 1 - 1/z(y)^2 with z(y)^2 the squared root of sigma(z) = y",
+            preprocessing,
             "y determines z^2",
         )
     try:
@@ -146,6 +157,10 @@ class MultiWeakRecovery:
     trivial_dimension: int
     easy_dimension: int
     reason: str
+    #: unit vectors (in the order of ``variables``) spanning the directions learned at this
+    #: step: the range of E[z|y] (trivial) or of the top eigenvector(s) M* of F (easy)
+    directions: tuple = ()
+    variables: tuple = ()
 
     @property
     def alpha_c_text(self) -> str:
@@ -219,9 +234,18 @@ def _level_curve_sums(g_poly, z1, z2, ys, order: int):
         a, b, c = poly.all_coeffs()
         discriminant = sympy.Poly(sympy.expand(b * b - 4 * a * (c - y_symbol)), z1)
         special = [sympy.lambdify(y_symbol, k, "numpy") for k in discriminant.all_coeffs()]
+    # where the curve crosses z2 = 0 the weight phi(z2(z1)) peaks, with a width ~ 1/|c'(z1)|
+    # that is narrow for steep c: grade the z1-rule towards those crossings as well
+    constant = sympy.Poly(poly.all_coeffs()[-1], z1)
+    constant_coefficients = np.array([float(k) for k in constant.all_coeffs()])
     out = np.zeros((ys.size, 6))
     for n, y in enumerate(ys):
         centres = list(fixed) + [0.0]
+        if constant_coefficients.size > 1:
+            shifted = constant_coefficients.copy()
+            shifted[-1] -= y
+            centres += [float(v.real) for v in np.roots(shifted)
+                        if abs(v.imag) < 1e-9 and abs(v.real) < 10]
         if special:
             coeffs = np.array([float(f(y)) for f in special])
             while coeffs.size > 1 and coeffs[0] == 0:
@@ -263,7 +287,8 @@ def weak_recovery_two_index(expr, variables) -> MultiWeakRecovery:
 
     z1, z2 = variables
     poly = sympy.Poly(sympy.expand(expr), z1, z2)
-    if poly.degree(z2) == 0 or (poly.degree(z1) and poly.degree(z1) < poly.degree(z2)):
+    swapped = poly.degree(z2) == 0 or bool(poly.degree(z1) and poly.degree(z1) < poly.degree(z2))
+    if swapped:
         z1, z2 = z2, z1
     g = poly.as_expr()
     if sympy.Poly(g, z2).degree() > 2:
@@ -299,17 +324,32 @@ def weak_recovery_two_index(expr, variables) -> MultiWeakRecovery:
 
     coarse_trivial, coarse_F = totals(8)
     trivial, F = totals(16)
-    error = float(max(np.max(np.abs(F - coarse_F)), np.max(np.abs(trivial - coarse_trivial))))
-    error = max(error, 1e-12)
-    trivial_rank = int(np.sum(np.linalg.eigvalsh(trivial) > 100 * error))
+    error = max(float(np.max(np.abs(F - coarse_F))), 1e-12)
+    trivial_error = max(float(np.max(np.abs(trivial - coarse_trivial))), 1e-12)
+    order = (1, 0) if swapped else (0, 1)
+
+    def in_variables(vectors):
+        return tuple(tuple(float(v[i]) for i in order) for v in vectors)
+
+    names = tuple(variables)
+    values, vectors = np.linalg.eigh((trivial + trivial.T) / 2)
+    trivial_rank = int(np.sum(values > 100 * trivial_error))
     if trivial_rank:
+        learned = [vectors[:, i] for i in range(2) if values[i] > 100 * trivial_error]
         return MultiWeakRecovery("trivial", 0.0, 0.0, trivial_rank, 0,
-                                 f"E[z|y] spans {trivial_rank} direction(s)")
-    eigen = np.linalg.eigvalsh((F + F.T) / 2)
+                                 f"E[z|y] spans {trivial_rank} direction(s)",
+                                 in_variables(learned), names)
+    eigen, modes = np.linalg.eigh((F + F.T) / 2)
     top = float(eigen[-1])
     if top <= 100 * error:
-        return MultiWeakRecovery("hard", None, error, 0, 0, "nu_1 = 0: F vanishes")
-    multiplicity = int(np.sum(np.abs(eigen - top) <= max(1e-6 * top, 10 * error)))
+        return MultiWeakRecovery("hard", None, error, 0, 0, "nu_1 = 0: F vanishes", (), names)
+    tops = [i for i in range(3) if abs(eigen[i] - top) <= max(1e-6 * top, 10 * error)]
+    multiplicity = len(tops)
+    # the directions learned at alpha_c: the joint range of the top eigenmatrices M*
+    stacked = np.hstack([sum(modes[k, i] * basis[k] for k in range(3)) for i in tops])
+    u, singular, _ = np.linalg.svd(stacked)
+    rank = int(np.sum(singular > 1e-6 * singular[0]))
     alpha = 1 / top
-    return MultiWeakRecovery("easy", alpha, alpha * error / top, 0, multiplicity,
-                             f"nu_1 = {top:.10g} (multiplicity {multiplicity})")
+    return MultiWeakRecovery("easy", alpha, alpha * error / top, 0, rank,
+                             f"nu_1 = {top:.10g} (multiplicity {multiplicity})",
+                             in_variables([u[:, i] for i in range(rank)]), names)

@@ -18,7 +18,8 @@ Algorithms and what is measured (conventions in the solver modules' docstrings):
   overlap of each predicted direction after each step, against the linear-batch staircase
   of the analysis (Dandi et al. 2024);
 * ``spectral``: the spectral estimator with a preprocessing T(y) (:mod:`solvers.spectral`)
-  over a grid of alpha = n/d, against alpha_c of the weak-recovery claim.
+  over a grid of alpha = n/d, against alpha_c of the weak-recovery claim; T(y) is the
+  user's or the optimal T*(y) = 1 - 1/E[z^2|y] of :mod:`derive.thresholds`.
 
 The link reaches the solvers as a vectorised numpy callable built by :func:`numpy_link`
 (sympy.lambdify with an explicit function table: probabilists' Hermite polynomials are
@@ -363,7 +364,13 @@ def compute_point(params: dict) -> dict:
     if algorithm == "spectral":
         from solvers.spectral import spectral_overlaps
 
-        preprocessing = _preprocessing_from_text(params["preprocessing_expression"])
+        if params["preprocessing_expression"] == "optimal":  # numeric T*: rebuilt here
+            from .analysis import analyze
+            from .thresholds import optimal_preprocessing
+
+            preprocessing = optimal_preprocessing(analyze(target))
+        else:
+            preprocessing = _preprocessing_from_text(params["preprocessing_expression"])
         run = spectral_overlaps(numpy_link(target), preprocessing, params["d"],
                                 params["alphas"], params["replicas"], params["seed"],
                                 r=target.index_dimension, noise=params["noise"],
@@ -563,23 +570,22 @@ def _validate_spectral(analysis, ds, replicas, seed, backend, prediction, option
 
 
 def _preprocessing(analysis, text) -> tuple[str, str]:
-    """T(y) as sympy text in y, and where it comes from: the user's (parsed safely), else
-    the optimal one of the thresholds module (where that module provides it)."""
+    """T(y) as sympy text in y (or "optimal" where T* has no closed form), and where it comes
+    from: the user's (parsed safely), else the optimal T*(y) = 1 - 1/E[z^2|y] of
+    :func:`derive.thresholds.optimal_preprocessing` (Mondelli-Montanari 2018)."""
     if text:
         expression = parse_preprocessing(text).expression
         return str(expression), f"T(y) = {expression} (user)"
-    try:
-        from .thresholds import optimal_preprocessing
-    except ImportError:  # the thresholds module does not provide it yet
-        optimal_preprocessing = None
-    if optimal_preprocessing is not None:
-        optimal = optimal_preprocessing(analysis)
-        if optimal is not None and getattr(optimal, "expression", None) is not None:
-            return (str(optimal.expression),
-                    f"T*(y) = {optimal.expression} (optimal: 1 - 1/E[z^2|y], "
-                    f"Mondelli-Montanari 2018)")
-    raise DeriveError("give the spectral preprocessing with --preprocessing 'EXPR in y' "
-                      "(e.g. '1 - 1/y')")
+    if not analysis.target.is_single_index:
+        raise DeriveError("the optimal preprocessing is implemented for single-index targets; "
+                          "give --preprocessing 'EXPR in y'")
+    from .thresholds import optimal_preprocessing
+
+    optimal = optimal_preprocessing(analysis)
+    if optimal.expression is not None:
+        return (str(optimal.expression), f"T*(y) = {optimal.expression} (optimal: "
+                f"1 - 1/E[z^2|y], Mondelli-Montanari 2018; {optimal.method})")
+    return "optimal", f"T*(y) = 1 - 1/E[z^2|y] ({optimal.method}; Mondelli-Montanari 2018)"
 
 
 # ----------------------------------------------------------------------------- outputs

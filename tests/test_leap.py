@@ -209,3 +209,21 @@ def test_unused_coordinates_are_embedded():
     basis = sorted(tuple(v) for v in m.information.steps[0].basis)
     assert basis == sorted([tuple(int(i == 0) for i in range(16)), tuple(int(i == 15) for i in range(16))])
     assert set(m.coefficients) == {tuple(int(i in (0, 15)) for i in range(16))}
+
+
+@pytest.mark.parametrize("text", ["z1*z2*z3", "z1*z2*z3 + z3", "z1*z2"])
+def test_rotated_products_keep_their_certified_generative_leap(text):
+    """In a rotated basis z1 z2 z3 loses its coordinate sign flips; the analysis recovers them
+    from the target's orthogonal linear factors (rational here) and certifies the same
+    generative filtration, rotated (Damian, Lee, Bruna 2025: z1 z2 z3 has generative leap 2)."""
+    Q = Q3 if "z3" in text else Q2
+    t = parse_target(text)
+    z = sympy.Matrix(t.variables)
+    rotated = sympy.expand(t.expression.xreplace(dict(zip(t.variables, Q.T * z))))
+    original = analyze(text).multi_index.generative
+    turned = analyze(str(rotated)).multi_index.generative
+    assert turned.undetermined is None
+    assert turned.leap == original.leap is not None
+    assert [s.order for s in turned.steps] == [s.order for s in original.steps]
+    for a, b in zip(original.steps, turned.steps):
+        assert _same_span(Q, a.basis, b.basis)
