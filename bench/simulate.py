@@ -33,8 +33,14 @@ import numpy as np
 from solvers.backend import get_backend
 from solvers.online import BLOCK_NUMBERS, online_update, spherical_sgd
 
-from .common import add_standard_arguments, environment, format_ratio, format_seconds, \
-    standard_main, table
+from .common import (
+    add_standard_arguments,
+    environment,
+    format_ratio,
+    format_seconds,
+    standard_main,
+    table,
+)
 
 QUICK_BUDGET = 20.0
 FULL_BUDGET = 60.0
@@ -140,14 +146,14 @@ def render(result: dict) -> str:
             for r in result["throughput"]]
     summary = result["summary"]
     lines = [
-        f"online SGD on He3, d = {s['d']}, {s['replicas']} replicas, {s['samples']} samples "
-        f"per replica (best of {s['repeat']})",
+        (f"online SGD on He3, d = {s['d']}, {s['replicas']} replicas, {s['samples']} samples "
+         f"per replica (best of {s['repeat']})"),
         table(["method", "time", "samples*replicas/s"], rows, {1, 2}),
         "",
-        f"batched vs (a) per-sample loop: "
-        f"{format_ratio(summary['speedup_vs_python_loop'], False)} faster (target >= 30x)",
-        f"batched vs (b) inputs only:     "
-        f"{summary['slowdown_vs_inputs_only']:.2f}x the time (target <= 2x)",
+        (f"batched vs (a) per-sample loop: "
+         f"{format_ratio(summary['speedup_vs_python_loop'], False)} faster (target >= 30x)"),
+        (f"batched vs (b) inputs only:     "
+         f"{summary['slowdown_vs_inputs_only']:.2f}x the time (target <= 2x)"),
         "",
         "time of one 'derive validate He3(z) --algorithm online-sgd' point (8 replicas):",
         table(["d", "time"], [[str(g["d"]), format_seconds(g["seconds"])]

@@ -310,7 +310,7 @@ def _validate_recovery(analysis, algorithm, ds, replicas, seed, backend, predict
                        bootstrap=int(options.get("bootstrap") or 2000), seed=seed)
     return Evidence(
         algorithm=algorithm, target=target.text,
-        quantity="samples to weak recovery (|m| >= %g)" % threshold,
+        quantity=f"samples to weak recovery (|m| >= {threshold:g})",
         points=tuple(p.to_dict() for p in fit.points), fit=fit, prediction=prediction,
         verdict=verdict(fit, exponent),
         settings={"d": list(ds), "replicas": replicas, **settings,
@@ -399,7 +399,7 @@ def _batch_size(text: str, d: int) -> int:
     value = expr.subs(sympy.Symbol("z", real=True), d)
     if value.free_symbols or not value.is_real or value <= 0:
         raise DeriveError(f"--batch must be a positive expression in d, got '{text}'")
-    return int(math.ceil(float(value)))
+    return math.ceil(float(value))
 
 
 def _validate_giant(analysis, ds, replicas, seed, backend, prediction, options) -> Evidence:
@@ -583,8 +583,9 @@ def _preprocessing(analysis, text) -> tuple[str, str]:
 
     optimal = optimal_preprocessing(analysis)
     if optimal.expression is not None:
-        return (str(optimal.expression), f"T*(y) = {optimal.expression} (optimal: "
-                f"1 - 1/E[z^2|y], Mondelli-Montanari 2018; {optimal.method})")
+        return (str(optimal.expression), (f"T*(y) = {optimal.expression} (optimal: "
+                                          f"1 - 1/E[z^2|y], Mondelli-Montanari 2018; "
+                                          f"{optimal.method})"))
     return "optimal", f"T*(y) = 1 - 1/E[z^2|y] ({optimal.method}; Mondelli-Montanari 2018)"
 
 

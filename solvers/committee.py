@@ -119,7 +119,7 @@ def committee_sgd(link: Callable[[np.ndarray], np.ndarray], r: int, K: int, d: i
         test = np.random.default_rng(np.random.SeedSequence(seed).spawn(replicas + 1)[-1])\
             .standard_normal((test_samples, d))
     step, step_a = float(lr) / d, float(lr_a) / d
-    targets = [int(round(t * d)) for t in times]
+    targets = [round(t * d) for t in times]
     total = targets[-1]
     block = block or max(1, min(1024, (1 << 19) // (replicas * d)))
     record_M, record_Q, record_a, record_eps = [], [], [], []

@@ -74,7 +74,7 @@ def spectral_overlaps(link: Callable[[np.ndarray], np.ndarray],
     streams = be.streams(seed, replicas)
     overlaps = np.empty((len(alphas), replicas))
     for a, alpha in enumerate(alphas):
-        n = max(1, int(round(alpha * d)))
+        n = max(1, round(alpha * d))
         for k in range(replicas):
             x = be.normal(streams[k:k + 1], (n, d))[0]
             y = be.apply(link, x[:, :r])

@@ -78,7 +78,8 @@ def run_sweep(points: list[dict], compute: Callable[[dict], dict],
 
 def _run_dask(points, pending, compute, scheduler, finish) -> None:
     try:
-        from dask.distributed import Client, as_completed as dask_completed
+        from dask.distributed import Client
+        from dask.distributed import as_completed as dask_completed
     except ImportError as exc:  # optional extra
         raise ValueError("--scheduler needs dask.distributed: pip install 'derive[dask]'") \
             from exc

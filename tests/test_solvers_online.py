@@ -27,7 +27,7 @@ def he3_prime(z):
 
 
 def test_replicas_are_reproducible_and_independent():
-    run = lambda seed: spherical_sgd(he3, online_update(he3_prime), d=16, replicas=3,  # noqa: E731
+    run = lambda seed: spherical_sgd(he3, online_update(he3_prime), d=16, replicas=3,
                                      seed=seed, lr=0.05, max_samples=300)
     a, b, c = run(5), run(5), run(6)
     assert np.array_equal(a.overlaps, b.overlaps)
@@ -102,8 +102,8 @@ def test_tanh_derivative():
     assert tanh_derivative(np.array([0.0]))[0] == 1.0
 
 
-@pytest.mark.parametrize("bad", [dict(d=1), dict(replicas=0), dict(max_samples=0)])
+@pytest.mark.parametrize("bad", [{"d": 1}, {"replicas": 0}, {"max_samples": 0}])
 def test_bad_arguments(bad):
-    args = dict(d=8, replicas=2, seed=0, lr=0.1, max_samples=10) | bad
+    args = {"d": 8, "replicas": 2, "seed": 0, "lr": 0.1, "max_samples": 10} | bad
     with pytest.raises(ValueError):
         spherical_sgd(he3, online_update(he3_prime), **args)

@@ -9,7 +9,7 @@ import pytest
 
 from derive.errors import DeriveError
 from derive.target import parse_target
-from derive.validate import (numpy_derivative, numpy_link, parse_preprocessing, validate)
+from derive.validate import numpy_derivative, numpy_link, parse_preprocessing, validate
 
 
 def test_links_follow_the_conventions():
