@@ -280,7 +280,7 @@ def _validate_recovery(analysis, algorithm, ds, replicas, seed, backend, predict
     budget = float(options.get("budget") or 50.0)
     noise = float(target.noise)
     settings = {"threshold": threshold, "budget": budget, "noise": noise,
-                "start_overlap": 1.0, "stop_fraction": 0.8,
+                "start_overlap": 1.0, "stop_fraction": 0.95,
                 "start": "m_0 = start_overlap / sqrt(d), the typical overlap of a random start"}
     if algorithm == "online-sgd":
         ie = analysis.information_exponent.value

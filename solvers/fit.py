@@ -130,24 +130,32 @@ def _fit(ds, samples, log_factor: bool, bootstrap: int, seed: int) -> ExponentFi
     medians = np.array([np.median(a) for a in arrays])
     exponent, intercept = _line(ds, medians / scale) if ds.size >= 2 else (math.inf, math.nan)
     rng = np.random.default_rng(seed)
-    slopes = np.empty(bootstrap)
     resampled = [np.median(rng.choice(a, size=(bootstrap, a.size)), axis=1) for a in arrays]
     matrix = np.stack(resampled, axis=1) / scale  # (bootstrap, len(ds))
     finite = np.all(np.isfinite(matrix), axis=1)
     logd = np.log(ds)
+    centred = logd - logd.mean()
+    # a resample whose median is censored (inf) at some d has an unbounded slope: +inf if
+    # that d lies above the mean log d, -inf below; both at once: undetermined (nan, put at
+    # both ends). The interval is read from order statistics, so such resamples count in
+    # its tails instead of being dropped.
+    up = np.any(~np.isfinite(matrix) & (centred > 0), axis=1)
+    down = np.any(~np.isfinite(matrix) & (centred <= 0), axis=1)
+    slopes = np.where(up, math.inf, -math.inf)
     if ds.size >= 2 and finite.any():
-        centred = logd - logd.mean()
         logs = np.log(matrix[finite])
-        slopes_finite = (logs - logs.mean(axis=1, keepdims=True)) @ centred / (centred @ centred)
-        slopes[:] = math.inf
-        slopes[np.flatnonzero(finite)] = slopes_finite
-    else:
-        slopes[:] = math.inf
+        slopes[finite] = (logs - logs.mean(axis=1, keepdims=True)) @ centred / (centred @ centred)
+    both = up & down
     alpha = (1 - CONFIDENCE) / 2
-    if np.isfinite(slopes).mean() >= 1 - alpha:
-        low, high = np.quantile(slopes, [alpha, 1 - alpha])
-    else:
+    ordered = np.sort(slopes[~both])
+    extra = int(both.sum())  # undetermined resamples widen both ends
+    if ds.size < 2 or ordered.size == 0:
         low, high = -math.inf, math.inf
+    else:
+        k_low = int(np.floor(alpha * (bootstrap - 1))) - extra
+        k_high = int(np.ceil((1 - alpha) * (bootstrap - 1)))
+        low = ordered[k_low] if 0 <= k_low < ordered.size else -math.inf
+        high = ordered[k_high] if k_high < ordered.size else math.inf
     points = median_points(ds.astype(int), arrays, bootstrap, seed)
     return ExponentFit(float(exponent), float(intercept), (float(low), float(high)),
                        bool(log_factor), points, int(bootstrap), int(seed))
