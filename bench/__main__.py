@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import analyze, leap, report, scaling, threshold
+from . import analyze, leap, report, scaling, simulate, threshold
 
 #: subcommand -> (module, one-line description)
 BENCHES = {
     "analyze": (analyze, "time derive.analyze on the catalog against sympy and mpmath baselines"),
     "leap": (leap, ("time derive.analyze on multi-index polynomial targets, and the first "
                     "information-leap step against a naive entry-by-entry Hermite tensor")),
+    "simulate": (simulate, ("online SGD throughput (d = 512, 32 replicas) against a per-sample "
+                            "Python loop and against drawing the inputs alone; time of "
+                            "derive validate against d")),
     "threshold": (threshold, ("time the weak-recovery threshold alpha_c (r <= 2) against a "
                               "binned Monte Carlo estimate run to the same 4 digits")),
     "report": (report, ("time derive report per target, split into derivation, rendering, "

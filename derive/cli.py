@@ -164,6 +164,54 @@ def _add_scaling_parser(sub) -> None:
     wd.add_argument("--d", type=int, default=1000, help="dimension of --risk-curve (1000)")
     wd.add_argument("--lam", type=float, default=None,
                     help="weight decay of --risk-curve (default: sqrt(noise))")
+    _add_validate_parser(sub)
+    return parser
+
+
+def _add_validate_parser(sub) -> None:
+    validate = sub.add_parser(
+        "validate",
+        help="train real networks and test a prediction of the claims registry",
+        description=(
+            "Simulates ALGORITHM on the target at each d (replicas batched), fits the "
+            "measured quantity against d with a bootstrap 95%% interval and compares it with "
+            "the registry's prediction: consistent / inconsistent / inconclusive."
+        ),
+    )
+    validate.add_argument("target", help="expression, catalog name or .toml file")
+    validate.add_argument("--algorithm", required=True,
+                          choices=["online-sgd", "batch-reuse", "giant-step", "spectral"])
+    validate.add_argument("--d", default=None, metavar="D1,D2,...",
+                          help="input dimensions (default 32,64,128,256; spectral 1000)")
+    validate.add_argument("--seeds", type=int, default=8, metavar="R",
+                          help="independent replicas per d (default 8)")
+    validate.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    validate.add_argument("--backend", choices=["numpy", "torch"], default="numpy")
+    validate.add_argument("--lr", type=float, default=None,
+                          help="learning rate (online SGD: lr0 of lr = lr0 d^-(IE-2)/2)")
+    validate.add_argument("--eta", type=float, default=None,
+                          help="batch reuse: look-ahead step eta (default 1)")
+    validate.add_argument("--threshold", type=float, default=None,
+                          help="overlap that counts as weak recovery (default 0.5)")
+    validate.add_argument("--budget", type=float, default=None,
+                          help="at most BUDGET x d^e samples per replica (default 50)")
+    validate.add_argument("--steps", type=int, default=None, help="giant steps (default 2)")
+    validate.add_argument("--batch", default=None, metavar="EXPR",
+                          help="giant-step batch as an expression in d (default 4*d)")
+    validate.add_argument("--alpha", default=None, metavar="LOW:HIGH:COUNT",
+                          help="spectral: grid of n/d (default 0.3:1.2:10) or a comma list")
+    validate.add_argument("--preprocessing", default=None, metavar="EXPR",
+                          help="spectral: label preprocessing T(y), an expression in y")
+    validate.add_argument("--store", default=None, metavar="PATH",
+                          help="SQLite results store: finished points are reused")
+    validate.add_argument("--workers", type=int, default=1,
+                          help="local processes for the sweep (default 1)")
+    validate.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                          help="Dask distributed scheduler address for the sweep")
+    validate.add_argument("--quiet", action="store_true", help="no progress bar")
+    validate.add_argument("--json", action="store_true", help="print one JSON object")
+    validate.add_argument("--out", default=None, metavar="DIR",
+                          help="write the plot (PNG, PDF) and the JSON record into DIR")
 
 
 def _run_analyze(args) -> int:
@@ -464,6 +512,38 @@ def _run_scaling_weight_decay(args) -> int:
     for path in (args.phase_diagram, args.risk_curve, args.spectrum):
         if path:
             print(f"wrote {path}", file=sys.stderr)
+def _run_validate(args) -> int:
+    from .analysis import analyze
+    from .validate import summary_table, validate, write_outputs
+
+    default = "1000" if args.algorithm == "spectral" else "32,64,128,256"
+    try:
+        ds = [int(part) for part in (args.d or default).split(",")]
+    except ValueError:
+        raise DeriveError(f"--d must be a comma-separated list of integers, got '{args.d}'")
+    if args.workers < 1:
+        raise DeriveError("--workers must be at least 1")
+    for name in ("lr", "eta", "threshold", "budget"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:
+            raise DeriveError(f"--{name} must be positive")
+    if args.steps is not None and args.steps < 1:
+        raise DeriveError("--steps must be at least 1")
+    analysis = analyze(args.target)
+    evidence = validate(
+        analysis, args.algorithm, ds=ds, replicas=args.seeds, seed=args.seed,
+        backend=args.backend, lr=args.lr, eta=args.eta, threshold=args.threshold,
+        budget=args.budget, steps=args.steps, batch=args.batch, alphas=args.alpha,
+        preprocessing=args.preprocessing, store=args.store, workers=args.workers,
+        scheduler=args.scheduler, progress=False if args.quiet else None,
+    )
+    written = write_outputs(evidence, args.out) if args.out else []
+    if args.json:
+        print(evidence.to_json())
+    else:
+        print(summary_table(evidence))
+        for path in written:
+            print(f"wrote {path}")
     return 0
 
 
@@ -484,6 +564,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_predict(args)
         if args.command == "threshold":
             return _run_threshold(args)
+        if args.command == "validate":
+            return _run_validate(args)
         if args.command == "lr-phase":
             return _run_lr_phase(args)
         if args.command == "report":

@@ -1,6 +1,10 @@
 """The numeric layer of derive: simulations of networks and algorithms, sweeps and fits.
 
 It takes plain numbers, arrays and callables and never imports ``derive`` (DESIGN.md), so
-that generated solver modules and simulations stay standalone. The simulation backend is
-built by a later release; the engine does not depend on anything here yet.
+that generated solver modules and simulations stay standalone. Modules: ``backend``
+(numpy / torch arrays and per-replica random streams), ``online`` (spherical single-index
+SGD, batched replicas), ``batch_reuse``, ``giant_step``, ``spectral``, ``committee``
+(two-layer online SGD, M / Q / a trajectories), ``readout`` (ridge), ``fit`` (log-log fits,
+bootstrap, verdict), ``store`` (SQLite results keyed by content hash) and ``sweep``
+(in process, process pool or Dask). ``derive.validate`` drives them from an analysis.
 """

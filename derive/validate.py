@@ -1,0 +1,728 @@
+"""Check a prediction of the claims registry by training real networks (``derive validate``).
+
+This module turns an :class:`~derive.analysis.Analysis` and one algorithm into calls of the
+numeric layer (:mod:`solvers`, which takes plain numbers and numpy callables), and the
+results into an :class:`Evidence` value: the measured quantity per d with its spread, the
+fitted exponent of d with a bootstrap 95% interval, the prediction it tests (exponent, log
+factor, source) and a verdict. :func:`write_outputs` writes the plot (PNG and PDF) and the
+JSON record of every parameter, seed and version.
+
+Algorithms and what is measured (conventions in the solver modules' docstrings):
+
+* ``online-sgd``: spherical online SGD (:mod:`solvers.online`, Ben Arous et al. 2021) with
+  lr = lr0 d^{-(IE-2)/2} for IE >= 3; samples to weak recovery (|m| >= 0.5) against the
+  registry's ``online-sgd`` claim n ~ d^{max(1, IE-1)} (log d for IE = 2);
+* ``batch-reuse``: two steps per sample (:mod:`solvers.batch_reuse`), against
+  ``batch-reuse-sgd`` n ~ d^{max(1, GE-1)} (up to logs);
+* ``giant-step``: repeated full-batch steps with n = c d (:mod:`solvers.giant_step`); the
+  overlap of each predicted direction after each step, against the linear-batch staircase
+  of the analysis (Dandi et al. 2024);
+* ``spectral``: the spectral estimator with a preprocessing T(y) (:mod:`solvers.spectral`)
+  over a grid of alpha = n/d, against alpha_c of the weak-recovery claim; T(y) is the
+  user's or the optimal T*(y) = 1 - 1/E[z^2|y] of :mod:`derive.thresholds`.
+
+The link reaches the solvers as a vectorised numpy callable built by :func:`numpy_link`
+(sympy.lambdify with an explicit function table: probabilists' Hermite polynomials are
+already expanded by the parser; Heaviside H(0) = 1/2 in a target, relu'(0) = 0 and
+delta = 0 in derivatives, the simulations' convention).
+
+>>> import numpy as np
+>>> from derive.target import parse_target
+>>> g = numpy_link(parse_target("relu(z) + step(z)"))
+>>> g(np.array([[-1.0], [0.0], [2.0]])).tolist()
+[0.0, 0.5, 3.0]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from . import __version__
+from .errors import DeriveError
+
+#: algorithm name -> key of the claim it tests in derive/data/claims.toml
+CLAIM_OF = {
+    "online-sgd": "online-sgd",
+    "batch-reuse": "batch-reuse-sgd",
+    "giant-step": "linear-staircase",
+    "spectral": "weak-recovery-amp",
+}
+ALGORITHMS = tuple(CLAIM_OF)
+
+#: overlap above which a direction counts as learned (giant steps, spectral)
+LEARNED_LEVEL = 0.25
+
+_MAX = sympy.Function("_maximum")
+_MIN = sympy.Function("_minimum")
+_HEAVISIDE = sympy.Function("_heaviside")
+_DELTA = sympy.Function("_delta")
+
+
+def _numeric_table(h0: float) -> dict:
+    def maximum(*args):
+        return np.maximum.reduce(np.broadcast_arrays(*args))
+
+    def minimum(*args):
+        return np.minimum.reduce(np.broadcast_arrays(*args))
+
+    return {
+        "_maximum": maximum,
+        "_minimum": minimum,
+        "_heaviside": lambda u, value=None: np.heaviside(
+            u, h0 if value is None else float(value)),
+        "_delta": lambda u, *rest: np.zeros_like(np.asarray(u, dtype=float)),
+    }
+
+
+def _numeric_form(expr: sympy.Expr, derivative: bool) -> sympy.Expr:
+    expr = expr.replace(sympy.Max, lambda *a: _MAX(*a)).replace(sympy.Min, lambda *a: _MIN(*a))
+    expr = expr.replace(sympy.DiracDelta, lambda *a: _DELTA(*a))
+    if derivative:  # relu'(0) = 0: a Heaviside that comes from differentiating a kink
+        return expr.replace(sympy.Heaviside, lambda u, *rest: _HEAVISIDE(u, 0))
+    return expr.replace(sympy.Heaviside, lambda u, *rest: _HEAVISIDE(u, *rest))
+
+
+def _lambdify(expr, variables, h0: float, derivative: bool):
+    function = sympy.lambdify(variables, _numeric_form(expr, derivative),
+                              modules=[_numeric_table(h0), "scipy", "numpy"])
+
+    def call(*arrays):
+        with np.errstate(all="ignore"):
+            value = function(*arrays)
+        return np.broadcast_to(np.asarray(value, dtype=float), np.shape(arrays[0])).copy()
+
+    return call
+
+
+def numpy_link(target):
+    """g as a numpy callable on teacher fields of shape (n, r) (labels without noise)."""
+    scalar = _lambdify(target.expression, target.variables, 0.5, derivative=False)
+    r = target.index_dimension
+
+    def link(fields):
+        fields = np.asarray(fields, dtype=float)
+        return scalar(*(fields[..., i] for i in range(r)))
+
+    return link
+
+
+def numpy_scalar_link(target):
+    """g for single-index targets, as a numpy callable on an array of z."""
+    return _lambdify(target.expression, target.variables[0], 0.5, derivative=False)
+
+
+def numpy_derivative(target):
+    """g' for single-index targets (relu'(0) = 0, sign' = 0 away from 0).
+
+    >>> from derive.target import parse_target
+    >>> numpy_derivative(parse_target("He3(z)"))(np.array([0.0, 1.0])).tolist()
+    [-3.0, 0.0]
+    """
+    z = target.variables[0]
+    return _lambdify(sympy.diff(target.expression, z), z, 0.0, derivative=True)
+
+
+def parse_preprocessing(text: str):
+    """A label preprocessing T(y) from text in ``y`` (same safe parser as targets).
+
+    >>> parse_preprocessing("1 - 1/y")(np.array([2.0])).tolist()
+    [0.5]
+    """
+    from .target import parse_expression
+
+    if re.search(r"\bz\d*\b", text):
+        raise DeriveError("--preprocessing is an expression in y, the label")
+    expr = parse_expression(re.sub(r"\by\b", "z", text))
+    z = sympy.Symbol("z", real=True)
+    y = sympy.Symbol("y", real=True)
+    if expr.free_symbols - {z}:
+        raise DeriveError("--preprocessing may use only y")
+    call = _lambdify(expr.subs(z, y), y, 0.5, derivative=False)
+    call.expression = expr.subs(z, y)
+    return call
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a validation run measured, what it tested, and the verdict."""
+
+    algorithm: str
+    target: str
+    quantity: str
+    points: tuple[dict, ...]
+    fit: object | None
+    prediction: dict
+    verdict: str
+    settings: dict
+    seeds: dict
+    backend: str
+    versions: dict
+    raw: dict = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict:
+        return {
+            "algorithm": self.algorithm,
+            "target": self.target,
+            "quantity": self.quantity,
+            "points": list(self.points),
+            "fit": None if self.fit is None else self.fit.to_dict(),
+            "prediction": self.prediction,
+            "verdict": self.verdict,
+            "settings": self.settings,
+            "seeds": self.seeds,
+            "backend": self.backend,
+            "versions": self.versions,
+            "raw": self.raw,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+def _prediction(analysis, algorithm: str) -> tuple[dict, object]:
+    key = CLAIM_OF[algorithm]
+    for p in analysis.predictions:
+        if p.key == key:
+            data = {"key": p.key, "algorithm": p.algorithm,
+                    "d_exponent": None if p.d_exponent is None else str(p.d_exponent),
+                    "log_factor": p.log_factor, "source": p.source, "applies": p.applies,
+                    "why": p.why}
+            return data, p
+    raise DeriveError(f"the claims registry has no entry '{key}'")  # pragma: no cover
+
+
+def _seed_for(seed: int, *labels: int) -> int:
+    """A reproducible per-point seed from the run's seed (recorded in the JSON)."""
+    return int(np.random.SeedSequence([int(seed), *map(int, labels)]).generate_state(1)[0])
+
+
+def _versions(backend: str) -> dict:
+    import scipy
+
+    out = {"derive": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
+           "sympy": sympy.__version__, "python": platform.python_version()}
+    if backend == "torch":
+        import torch
+
+        out["torch"] = torch.__version__
+    return out
+
+
+def _check_backend(backend: str):
+    from solvers.backend import get_backend
+
+    try:
+        return get_backend(backend)
+    except ValueError as exc:
+        raise DeriveError(str(exc))
+
+
+def validate(analysis, algorithm: str, ds=(32, 64, 128, 256), replicas: int = 8,
+             seed: int = 0, backend: str = "numpy", **options) -> Evidence:
+    """Run ``algorithm`` on the analysed target and test its registry prediction.
+
+    Options (all optional): ``lr``, ``eta``, ``threshold``, ``budget`` (online/batch-reuse:
+    at most budget x d^e (x log d) samples per replica, e the predicted exponent), ``steps``,
+    ``batch`` (giant steps: text in d such as "4*d"), ``width``, ``alphas``,
+    ``preprocessing`` (spectral: text in y), ``bootstrap``, ``store``/``workers``/
+    ``scheduler``/``progress`` (sweeps, :mod:`solvers.sweep`).
+
+    >>> from derive import analyze
+    >>> e = validate(analyze("relu(z)"), "online-sgd", ds=(16, 32, 64), replicas=4,
+    ...              lr=0.5)
+    >>> e.prediction["d_exponent"], e.verdict in ("consistent", "inconclusive")
+    ('1', True)
+    """
+    if algorithm not in CLAIM_OF:
+        raise DeriveError(f"unknown algorithm '{algorithm}'; choose one of "
+                          f"{', '.join(ALGORITHMS)}")
+    if replicas < 1:
+        raise DeriveError("--seeds must be at least 1")
+    ds = tuple(int(d) for d in ds)
+    if not ds or min(ds) < 4:
+        raise DeriveError("every d must be at least 4")
+    _check_backend(backend)
+    prediction, claim = _prediction(analysis, algorithm)
+    if algorithm in ("online-sgd", "batch-reuse"):
+        return _validate_recovery(analysis, algorithm, ds, replicas, seed, backend, prediction,
+                                  claim, options)
+    if algorithm == "giant-step":
+        return _validate_giant(analysis, ds, replicas, seed, backend, prediction, options)
+    return _validate_spectral(analysis, ds, replicas, seed, backend, prediction, options)
+
+
+def _single_index(analysis, algorithm):
+    if not analysis.target.is_single_index:
+        raise DeriveError(f"--algorithm {algorithm} simulates single-index targets (write the "
+                          f"target in z)")
+
+
+def _validate_recovery(analysis, algorithm, ds, replicas, seed, backend, prediction, claim,
+                       options) -> Evidence:
+    from solvers.batch_reuse import DEFAULT_ETA, DEFAULT_LR
+    from solvers.fit import SYSTEMATIC, fit_exponent, verdict
+    from solvers.sweep import run_sweep
+
+    _single_index(analysis, algorithm)
+    if claim.d_exponent is None:
+        raise DeriveError(f"the {claim.key} claim does not apply to this target: {claim.why}")
+    exponent = float(claim.d_exponent)
+    log_factor = bool(claim.log_factor)
+    target = analysis.target
+    threshold = float(options.get("threshold") or 0.5)
+    budget = float(options.get("budget") or 50.0)
+    noise = float(target.noise)
+    settings = {"threshold": threshold, "budget": budget, "noise": noise,
+                "start_overlap": 1.0, "stop_fraction": 0.95,
+                "start": "m_0 = start_overlap / sqrt(d), the typical overlap of a random start"}
+    if algorithm == "online-sgd":
+        ie = analysis.information_exponent.value
+        if ie is None:
+            raise DeriveError("the information exponent is undetermined: cannot scale lr")
+        base = float(options.get("lr") or 0.03)
+        settings.update({"lr0": base, "information_exponent": ie,
+                         "lr_rule": "lr = lr0 * d^(-(IE-2)/2) for IE >= 3 (BAGJ 2021 Thm 1.3)"})
+    else:
+        base = float(options.get("lr") or DEFAULT_LR)
+        eta = float(options.get("eta") or DEFAULT_ETA)
+        settings.update({"lr": base, "eta": eta, "student": "tanh",
+                         "rule": "psi = y sigma'(lambda + eta y sigma'(lambda)) (Tsiolis et al.)"})
+
+    def job(d):
+        cap = budget * d ** exponent * (math.log(d) if log_factor else 1.0)
+        return {"algorithm": algorithm, "target": target.text, "d": d, "replicas": replicas,
+                "seed": _seed_for(seed, d), "max_samples": int(cap), "threshold": threshold,
+                "noise": noise, "backend": backend,
+                **{k: v for k, v in settings.items() if k not in ("noise", "budget",
+                                                                   "threshold")}}
+
+    results = run_sweep([job(d) for d in ds], compute_point, **_sweep_options(options))
+    samples = [np.array([np.inf if v is None else v for v in r["samples"]], dtype=float)
+               for r in results]
+    fit = fit_exponent(ds, samples, log_factor=log_factor,
+                       bootstrap=int(options.get("bootstrap") or 2000), seed=seed)
+    return Evidence(
+        algorithm=algorithm, target=target.text,
+        quantity=f"samples to weak recovery (|m| >= {threshold:g})",
+        points=tuple(p.to_dict() for p in fit.points), fit=fit, prediction=prediction,
+        verdict=verdict(fit, exponent),
+        settings={"d": list(ds), "replicas": replicas, **settings,
+                  "verdict_rule": f"consistent if the predicted exponent is within the 95% "
+                                  f"interval widened by {SYSTEMATIC} (finite-size allowance); "
+                                  f"inconclusive if the interval is wider than 1"},
+        seeds={"seed": seed, "per_d": {str(d): _seed_for(seed, d) for d in ds}},
+        backend=backend, versions=_versions(backend),
+        raw={"per_d": [{"d": d, **r} for d, r in zip(ds, results)]},
+    )
+
+
+def compute_point(params: dict) -> dict:
+    """One point of a sweep from its plain parameters (picklable: process pools, Dask).
+
+    The link is rebuilt from the target text, so a worker needs nothing but ``params``.
+    """
+    from .target import parse_target
+
+    target = parse_target(params["target"], noise=params.get("noise") or None)
+    algorithm = params["algorithm"]
+    if algorithm in ("online-sgd", "batch-reuse"):
+        from solvers.batch_reuse import batch_reuse_sgd
+        from solvers.online import ben_arous_learning_rate, online_update, spherical_sgd
+
+        link = numpy_scalar_link(target)
+        common = {k: params[k] for k in ("d", "replicas", "seed", "max_samples", "threshold",
+                                         "noise", "backend", "stop_fraction")}
+        if algorithm == "online-sgd":
+            lr = ben_arous_learning_rate(params["d"], params["information_exponent"],
+                                         params["lr0"])
+            run = spherical_sgd(link, online_update(numpy_derivative(target)), lr=lr,
+                                start_overlap=params["start_overlap"] / math.sqrt(params["d"]),
+                                **common)
+        else:
+            run = batch_reuse_sgd(link, lr=params["lr"], eta=params["eta"],
+                                  start_overlap=params["start_overlap"] / math.sqrt(params["d"]),
+                                  **common)
+        return {"samples": [None if not math.isfinite(v) else int(v)
+                            for v in run.samples_to_recovery],
+                "lr": run.lr, "times": run.times.tolist(),
+                "median_overlap": np.median(np.abs(run.overlaps), axis=0).tolist()}
+    if algorithm == "giant-step":
+        from solvers.giant_step import giant_steps
+
+        run = giant_steps(numpy_link(target), params["r"], params["d"], params["replicas"],
+                          params["seed"], params["steps"], params["batch"],
+                          width=params["width"], lr=params["lr"], noise=params["noise"],
+                          backend=params["backend"])
+        return {"projections": run.projections.tolist()}
+    if algorithm == "spectral":
+        from solvers.spectral import spectral_overlaps
+
+        if params["preprocessing_expression"] == "optimal":  # numeric T*: rebuilt here
+            from .analysis import analyze
+            from .thresholds import optimal_preprocessing
+
+            preprocessing = optimal_preprocessing(analyze(target))
+        else:
+            preprocessing = _preprocessing_from_text(params["preprocessing_expression"])
+        run = spectral_overlaps(numpy_link(target), preprocessing, params["d"],
+                                params["alphas"], params["replicas"], params["seed"],
+                                r=target.index_dimension, noise=params["noise"],
+                                backend=params["backend"])
+        return {"overlaps": run.overlaps.tolist()}
+    raise ValueError(f"unknown algorithm {algorithm}")  # pragma: no cover
+
+
+def _preprocessing_from_text(text: str):
+    """T(y) from the sympy text recorded in a sweep point (written by :func:`_preprocessing`
+    from the safely parsed user text or from the engine, never raw user input)."""
+    y = sympy.Symbol("y", real=True)
+    expr = sympy.sympify(text, locals={"y": y})
+    return _lambdify(expr, y, 0.5, derivative=False)
+
+
+def _sweep_options(options) -> dict:
+    return {k: options[k] for k in ("store", "workers", "scheduler", "progress")
+            if options.get(k) is not None}
+
+
+def _batch_size(text: str, d: int) -> int:
+    from .target import parse_expression
+
+    expr = parse_expression(re.sub(r"\bd\b", "z", str(text)))
+    value = expr.subs(sympy.Symbol("z", real=True), d)
+    if value.free_symbols or not value.is_real or value <= 0:
+        raise DeriveError(f"--batch must be a positive expression in d, got '{text}'")
+    return math.ceil(float(value))
+
+
+def _validate_giant(analysis, ds, replicas, seed, backend, prediction, options) -> Evidence:
+    from solvers.sweep import run_sweep
+
+    target = analysis.target
+    r = target.index_dimension
+    steps = int(options.get("steps") or 2)
+    batch_text = str(options.get("batch") or "4*d")
+    width = int(options.get("width") or 8)
+    lr = float(options.get("lr") or 10.0)
+    level = float(options.get("level") or LEARNED_LEVEL)
+    predicted = _predicted_giant_subspaces(analysis, steps)
+
+    def job(d):
+        if d <= r:
+            raise DeriveError(f"d = {d} must exceed the number of teacher directions {r}")
+        return {"algorithm": "giant-step", "target": target.text, "d": d, "r": r,
+                "replicas": replicas, "seed": _seed_for(seed, d), "steps": steps,
+                "batch": _batch_size(batch_text, d), "width": width, "lr": lr,
+                "noise": float(target.noise), "backend": backend}
+
+    results = run_sweep([job(d) for d in ds], compute_point, **_sweep_options(options))
+    points, agree = [], True
+    for d, result in zip(ds, results):
+        proj = np.asarray(result["projections"])        # (steps+1, replicas, width, r)
+        for s in range(1, steps + 1):
+            for name, basis in _directions(r, predicted, s):
+                values = np.sqrt(np.mean(np.sum((proj[s] @ basis.T) ** 2, axis=-1), axis=-1))
+                learned = name in predicted["learned"][s - 1]
+                median = float(np.median(values))
+                agree &= (median > level) if learned else (median < level)
+                points.append({"d": d, "step": s, "direction": name, "predicted_learned":
+                               learned, "median": median, "low": float(np.min(values)),
+                               "high": float(np.max(values)), "replicas": replicas})
+    verdict_text = "consistent" if agree else "inconsistent"
+    if predicted["undetermined"]:
+        verdict_text = "inconclusive"
+    return Evidence(
+        algorithm="giant-step", target=target.text,
+        quantity=f"RMS over neurons of the overlap with each direction (learned: > {level})",
+        points=tuple(points), fit=None, prediction={**prediction,
+                                                    "learned_after_step": predicted["learned"]},
+        verdict=verdict_text, settings={"d": list(ds), "replicas": replicas, "steps": steps,
+                                        "batch": batch_text, "width": width, "lr": lr,
+                                        "level": level},
+        seeds={"seed": seed, "per_d": {str(d): _seed_for(seed, d) for d in ds}},
+        backend=backend, versions=_versions(backend),
+        raw={"per_d": [{"d": d, **res} for d, res in zip(ds, results)]},
+    )
+
+
+def _predicted_giant_subspaces(analysis, steps: int) -> dict:
+    """Names and bases of the directions the linear-batch staircase learns by each step."""
+    r = analysis.target.index_dimension
+    if analysis.multi_index is None:
+        learns = analysis.information_exponent.value == 1
+        bases = [((1,),)] if learns else []
+        undetermined = analysis.information_exponent.value is None
+    else:
+        f = analysis.multi_index.linear_giant_steps
+        bases = [tuple(tuple(v) for v in step.basis) for step in f.steps]
+        undetermined = f.undetermined is not None
+    vectors, learned, names = [], [], []
+    for s in range(steps):
+        if s < len(bases):
+            for v in bases[s]:
+                vectors.append(np.array([float(c) for c in v]))
+                names.append(_direction_name(vectors[-1]))
+        learned.append(list(names))
+    return {"learned": learned, "vectors": vectors, "names": names, "r": r,
+            "undetermined": undetermined}
+
+
+def _direction_name(v: np.ndarray) -> str:
+    nonzero = np.flatnonzero(np.abs(v) > 1e-12)
+    if len(nonzero) == 1:
+        return f"e{nonzero[0] + 1}"
+    return "(" + ", ".join(f"{c:.3g}" for c in v) + ")"
+
+
+def _directions(r: int, predicted: dict, step: int):
+    """Each predicted direction and the orthogonal rest (one basis vector each), as (1, r)."""
+    out = []
+    names = list(predicted["names"])
+    vectors = [v / np.linalg.norm(v) for v in predicted["vectors"]]
+    for name, v in zip(names, vectors):
+        out.append((name, v[None, :]))
+    # coordinate directions not in the predicted span, orthogonalised against it
+    span = np.array(vectors) if vectors else np.zeros((0, r))
+    for i in range(r):
+        e = np.zeros(r)
+        e[i] = 1.0
+        rest = e - (span.T @ (span @ e) if len(span) else 0)
+        if np.linalg.norm(rest) > 1e-9 and f"e{i + 1}" not in names:
+            out.append((f"e{i + 1}", (rest / np.linalg.norm(rest))[None, :]))
+    return out
+
+
+def _alpha_grid(text) -> tuple[float, ...]:
+    if isinstance(text, (list, tuple)):
+        return tuple(float(a) for a in text)
+    parts = str(text).split(":")
+    try:
+        if len(parts) == 3:
+            low, high, count = float(parts[0]), float(parts[1]), int(parts[2])
+            if count < 2 or not 0 < low < high:
+                raise ValueError
+            return tuple(float(a) for a in np.linspace(low, high, count))
+        values = tuple(float(a) for a in str(text).split(","))
+    except ValueError:
+        raise DeriveError(f"--alpha must be LOW:HIGH:COUNT or a comma list, got '{text}'")
+    if min(values) <= 0:
+        raise DeriveError("--alpha values must be positive")
+    return values
+
+
+def _validate_spectral(analysis, ds, replicas, seed, backend, prediction, options) -> Evidence:
+    from solvers.sweep import run_sweep
+
+    target = analysis.target
+    alphas = _alpha_grid(options.get("alphas") or "0.3:1.2:10")
+    recovery = analysis.recovery()
+    alpha_c = None if recovery is None else recovery.alpha_c
+    expression, source = _preprocessing(analysis, options.get("preprocessing"))
+    level = float(options.get("level") or LEARNED_LEVEL)
+
+    def job(d):
+        return {"algorithm": "spectral", "target": target.text, "d": d,
+                "replicas": replicas, "seed": _seed_for(seed, d), "alphas": list(alphas),
+                "preprocessing_expression": expression, "noise": float(target.noise), "backend": backend}
+
+    results = run_sweep([job(d) for d in ds], compute_point, **_sweep_options(options))
+    points, verdict_text = [], "inconclusive"
+    below_ok = above_ok = True
+    seen_below = seen_above = False
+    for d, result in zip(ds, results):
+        overlaps = np.asarray(result["overlaps"])
+        for alpha, values in zip(alphas, overlaps):
+            median = float(np.median(values))
+            points.append({"d": d, "alpha": alpha, "median": median,
+                           "low": float(values.min()), "high": float(values.max()),
+                           "replicas": replicas})
+            if alpha_c is None or not math.isfinite(alpha_c):
+                continue
+            if alpha <= alpha_c:
+                seen_below = True
+                below_ok &= median < level
+            elif alpha >= 1.5 * alpha_c:
+                seen_above = True
+                above_ok &= median > level
+    if alpha_c is not None and math.isfinite(alpha_c) and seen_below and seen_above:
+        verdict_text = "consistent" if below_ok and above_ok else "inconsistent"
+    return Evidence(
+        algorithm="spectral", target=target.text,
+        quantity=f"overlap |v.w*| of the top eigenvector (learned: > {level})",
+        points=tuple(points), fit=None,
+        prediction={**prediction, "alpha_c": alpha_c},
+        verdict=verdict_text,
+        settings={"d": list(ds), "replicas": replicas, "alphas": list(alphas),
+                  "preprocessing": source, "level": level,
+                  "rule": "median overlap < level for alpha <= alpha_c and > level for "
+                          "alpha >= 1.5 alpha_c"},
+        seeds={"seed": seed, "per_d": {str(d): _seed_for(seed, d) for d in ds}},
+        backend=backend, versions=_versions(backend),
+        raw={"per_d": [{"d": d, **res} for d, res in zip(ds, results)]},
+    )
+
+
+def _preprocessing(analysis, text) -> tuple[str, str]:
+    """T(y) as sympy text in y (or "optimal" where T* has no closed form), and where it comes
+    from: the user's (parsed safely), else the optimal T*(y) = 1 - 1/E[z^2|y] of
+    :func:`derive.thresholds.optimal_preprocessing` (Mondelli-Montanari 2018)."""
+    if text:
+        expression = parse_preprocessing(text).expression
+        return str(expression), f"T(y) = {expression} (user)"
+    if not analysis.target.is_single_index:
+        raise DeriveError("the optimal preprocessing is implemented for single-index targets; "
+                          "give --preprocessing 'EXPR in y'")
+    from .thresholds import optimal_preprocessing
+
+    optimal = optimal_preprocessing(analysis)
+    if optimal.expression is not None:
+        return (str(optimal.expression), (f"T*(y) = {optimal.expression} (optimal: "
+                                          f"1 - 1/E[z^2|y], Mondelli-Montanari 2018; "
+                                          f"{optimal.method})"))
+    return "optimal", f"T*(y) = 1 - 1/E[z^2|y] ({optimal.method}; Mondelli-Montanari 2018)"
+
+
+# ----------------------------------------------------------------------------- outputs
+
+
+def plot(evidence: Evidence):
+    """A matplotlib figure of the evidence (log-log fit, overlaps per step, or per alpha)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    points = evidence.points
+    if evidence.fit is not None:
+        ds = np.array([p["d"] for p in points], dtype=float)
+        med = np.array([np.nan if p["median"] is None else p["median"] for p in points])
+        low = np.array([np.nan if p["low"] is None else p["low"] for p in points])
+        high = np.array([np.nan if p["high"] is None else p["high"] for p in points])
+        ax.errorbar(ds, med, yerr=[med - low, high - med], fmt="o", capsize=3,
+                    label="median, 95% bootstrap")
+        fit = evidence.fit
+        if math.isfinite(fit.exponent):
+            ax.plot(ds, np.exp(fit.intercept) * ds ** fit.exponent, "-",
+                    label=f"fit d^{fit.exponent:.2f} [{fit.ci[0]:.2f}, {fit.ci[1]:.2f}]")
+        predicted = evidence.prediction.get("d_exponent")
+        if predicted is not None and np.isfinite(med).any():
+            e = float(sympy.sympify(predicted))
+            i = int(np.nanargmax(np.isfinite(med)))
+            ref = med[i] * (ds / ds[i]) ** e
+            ax.plot(ds, ref, "--", color="gray", label=f"predicted d^{predicted}"
+                    + (" log d" if evidence.prediction.get("log_factor") else ""))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("d")
+        ax.set_ylabel("samples to weak recovery")
+    elif evidence.algorithm == "spectral":
+        for d in sorted({p["d"] for p in points}):
+            rows = [p for p in points if p["d"] == d]
+            ax.errorbar([p["alpha"] for p in rows], [p["median"] for p in rows],
+                        yerr=[[p["median"] - p["low"] for p in rows],
+                              [p["high"] - p["median"] for p in rows]],
+                        fmt="o-", capsize=3, label=f"d = {d}")
+        alpha_c = evidence.prediction.get("alpha_c")
+        if alpha_c is not None and math.isfinite(alpha_c):
+            ax.axvline(alpha_c, color="gray", ls="--", label=f"alpha_c = {alpha_c:.4g}")
+        ax.set_xlabel("alpha = n / d")
+        ax.set_ylabel("overlap")
+    else:
+        labels = sorted({(p["d"], p["direction"]) for p in points})
+        for d, name in labels:
+            rows = [p for p in points if p["d"] == d and p["direction"] == name]
+            ax.plot([p["step"] for p in rows], [p["median"] for p in rows], "o-",
+                    label=f"{name}, d = {d}")
+        ax.axhline(evidence.settings.get("level", LEARNED_LEVEL), color="gray", ls="--")
+        ax.set_xlabel("giant step")
+        ax.set_ylabel("overlap")
+    ax.set_title(f"{evidence.target}: {evidence.algorithm} ({evidence.verdict})", fontsize=10)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def write_outputs(evidence: Evidence, folder) -> list[str]:
+    """Write NAME.png, NAME.pdf and NAME.json into ``folder`` (created), atomically."""
+    import io
+    from pathlib import Path
+
+    from .cli import _write_atomically
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DeriveError(f"cannot create output folder {folder}: {exc.strerror}")
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{evidence.algorithm}_{evidence.target}")[:80]
+    fig = plot(evidence)
+    written = []
+    try:
+        for ext in ("png", "pdf"):
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=ext, dpi=150)
+            path = folder / f"{stem}.{ext}"
+            _write_atomically(path, buffer.getvalue())
+            written.append(str(path))
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    path = folder / f"{stem}.json"
+    _write_atomically(path, (evidence.to_json() + "\n").encode("utf-8"))
+    written.append(str(path))
+    return written
+
+
+def summary_table(evidence: Evidence) -> str:
+    """The printed summary: measured quantity per point, fit, prediction, verdict."""
+    lines = [f"target      {evidence.target}", f"algorithm   {evidence.algorithm}",
+             f"measured    {evidence.quantity}", ""]
+    if evidence.fit is not None:
+        lines.append(f"{'d':>6}  {'median':>12}  {'95% interval':>26}  reached")
+        for p in evidence.points:
+            def show(v):
+                return "inf" if v is None else f"{v:.4g}"
+            lines.append(f"{p['d']:>6}  {show(p['median']):>12}  "
+                         f"{'[' + show(p['low']) + ', ' + show(p['high']) + ']':>26}  "
+                         f"{p['reached']}/{p['replicas']}")
+        fit = evidence.fit
+        lines.append("")
+        text = f"fit         n ~ d^{fit.exponent:.3f}"
+        if fit.log_factor and fit.exponent_over_log is not None:
+            text += f" (n / log d ~ d^{fit.exponent_over_log:.3f})"
+        lines.append(text + f", 95% bootstrap interval [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]"
+                     + (" (widened for the log factor)" if fit.log_factor else ""))
+    elif evidence.algorithm == "spectral":
+        lines.append(f"{'d':>6}  {'alpha':>7}  {'median':>8}  {'range':>18}")
+        for p in evidence.points:
+            lines.append(f"{p['d']:>6}  {p['alpha']:>7.3f}  {p['median']:>8.3f}  "
+                         f"[{p['low']:.3f}, {p['high']:.3f}]")
+    else:
+        lines.append(f"{'d':>6}  {'step':>4}  {'direction':>10}  {'predicted':>9}  "
+                     f"{'median':>8}  {'range':>18}")
+        for p in evidence.points:
+            lines.append(f"{p['d']:>6}  {p['step']:>4}  {p['direction']:>10}  "
+                         f"{'learned' if p['predicted_learned'] else 'not':>9}  "
+                         f"{p['median']:>8.3f}  [{p['low']:.3f}, {p['high']:.3f}]")
+    pred = evidence.prediction
+    exponent = pred.get("d_exponent")
+    text = "does not apply" if exponent is None else f"n ~ d^{exponent}" + (
+        " (up to logs)" if pred.get("log_factor") else "")
+    if evidence.algorithm == "spectral":
+        text = f"weak recovery above alpha_c = {pred.get('alpha_c')}"
+    if evidence.algorithm == "giant-step":
+        text = "learned after each step: " + "; ".join(
+            f"{i + 1}: {', '.join(names) or 'none'}"
+            for i, names in enumerate(pred.get("learned_after_step", [])))
+    lines.append(f"prediction  {text} [{pred['key']}] {pred['source']}")
+    lines.append(f"verdict     {evidence.verdict}")
+    return "\n".join(lines)
