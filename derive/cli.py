@@ -257,23 +257,9 @@ def _filtrations_for(analysis) -> dict:
 
 
 def _write_atomically(path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename: never a half-written file."""
-    import os
-    import tempfile
-    from pathlib import Path
+    from .files import write_atomically
 
-    path = Path(path)
-    if path.parent and not path.parent.exists():
-        raise DeriveError(f"output folder does not exist: {path.parent}")
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, data)
 
 
 def _run_staircase(args) -> int:

@@ -655,7 +655,7 @@ def write_outputs(evidence: Evidence, folder) -> list[str]:
     import io
     from pathlib import Path
 
-    from .cli import _write_atomically
+    from .files import write_atomically as _write_atomically
 
     folder = Path(folder)
     try:

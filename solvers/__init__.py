@@ -6,5 +6,7 @@ that generated solver modules and simulations stay standalone. Modules: ``backen
 SGD, batched replicas), ``batch_reuse``, ``giant_step``, ``spectral``, ``committee``
 (two-layer online SGD, M / Q / a trajectories), ``readout`` (ridge), ``fit`` (log-log fits,
 bootstrap, verdict), ``store`` (SQLite results keyed by content hash) and ``sweep``
-(in process, process pool or Dask). ``derive.validate`` drives them from an analysis.
+(in process, process pool or Dask); the scaling-law simulations ``hierarchical``,
+``lasso_se`` and ``weight_decay``. ``derive.validate`` and ``derive.scaling`` drive them from
+an analysis (``derive`` imports ``solvers``, never the other way round).
 """
