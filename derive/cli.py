@@ -118,6 +118,7 @@ def _build_parser() -> argparse.ArgumentParser:
     catalog.add_argument("--json", action="store_true", help="print JSON")
 
     _add_scaling_parser(sub)
+    _add_validate_parser(sub)
     return parser
 
 
@@ -164,8 +165,6 @@ def _add_scaling_parser(sub) -> None:
     wd.add_argument("--d", type=int, default=1000, help="dimension of --risk-curve (1000)")
     wd.add_argument("--lam", type=float, default=None,
                     help="weight decay of --risk-curve (default: sqrt(noise))")
-    _add_validate_parser(sub)
-    return parser
 
 
 def _add_validate_parser(sub) -> None:
