@@ -77,7 +77,34 @@ def _build_parser() -> argparse.ArgumentParser:
 
     catalog = sub.add_parser("catalog", help="list built-in targets with their known values")
     catalog.add_argument("--json", action="store_true", help="print JSON")
+    _add_solver_parser(sub)
     return parser
+
+
+def _add_solver_parser(sub) -> None:
+    solver = sub.add_parser(
+        "solver",
+        help="generate a standalone numeric solver (ODE, giant steps, state evolution)",
+        description=(
+            "Derives the Gaussian expectations of the dynamics of TARGET symbolically and "
+            "writes a standalone Python module (numpy/scipy only) with a command line: "
+            "'python FILE --help'. sgd-ode: online SGD of a committee in the d -> infinity "
+            "limit; giant-step: overlap recursion of large-batch GD with n = c d^ell; "
+            "state-evolution: Bayes-optimal GAMP overlap versus alpha and its threshold."
+        ),
+    )
+    solver.add_argument("target", help="expression, catalog name or .toml file")
+    solver.add_argument("--kind", required=True,
+                        choices=["sgd-ode", "giant-step", "state-evolution"])
+    solver.add_argument("--student", default="relu",
+                        help="student activation: relu, erf (erf(x/sqrt 2)), tanh, He2, He3, "
+                             "linear (default relu; not used by state-evolution)")
+    solver.add_argument("--width", type=int, default=None, metavar="K",
+                        help="number of hidden units (default: the number of target variables)")
+    solver.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="where to write the module")
+    solver.add_argument("--no-cache", action="store_true",
+                        help="regenerate even if a cached module exists (and do not cache)")
 
 
 def _run_analyze(args) -> int:
@@ -203,6 +230,22 @@ def _run_threshold(args) -> int:
     return 0
 
 
+def _run_solver(args) -> int:
+    from .catalog import resolve
+    from .codegen.generate import generate_solver
+
+    target = resolve(args.target)
+    student, width = args.student, args.width
+    if args.kind == "state-evolution":
+        student, width = None, None
+    elif width is None:
+        width = target.index_dimension
+    source = generate_solver(target, args.kind, student, width, use_cache=not args.no_cache)
+    _write_atomically(args.output, source.encode("utf-8"))
+    print(f"wrote {args.output}")
+    return 0
+
+
 def _run_catalog(args) -> int:
     from .catalog import entries
     from .display import catalog_table
@@ -241,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_predict(args)
         if args.command == "threshold":
             return _run_threshold(args)
+        if args.command == "solver":
+            return _run_solver(args)
     except DeriveError as exc:
         print(f"derive: error: {exc}", file=sys.stderr)
         return exc.exit_code

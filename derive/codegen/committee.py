@@ -109,14 +109,15 @@ def _canonical(index: tuple, groups) -> tuple:
 def committee_arrays(expression, variables, student: str, width: int):
     """Closed-form entries of every array, or the reason an array has none.
 
-    Returns ``(entries, status)``: ``entries`` maps ``(array, index)`` to a sympy expression
+    Returns ``(entries, status, kernels)``: ``entries`` maps ``(array, index)`` to a sympy expression
     in the symbols Q_i_j and M_k_r, for canonical indices only (sorted within each group of
     symmetric indices, see :func:`canonical_index`); ``status`` maps each array name to None
-    (closed form) or the reason it has none.
+    (closed form) or the reason it has none; ``kernels`` maps the kernel functions the
+    entries call to (parameters, closed form).
 
     >>> import sympy
     >>> z = sympy.Symbol("z", real=True)
-    >>> entries, status = committee_arrays(z, (z,), "linear", 1)
+    >>> entries, status, kernels = committee_arrays(z, (z,), "linear", 1)
     >>> entries[("Tg", (0, 0))], status["Xs"]
     (1, None)
     """
@@ -138,4 +139,4 @@ def committee_arrays(expression, variables, student: str, width: int):
             entries.update({(name, index): value for index, value in found.items()})
         except NoClosedForm as exc:
             status[name] = str(exc)
-    return entries, status
+    return entries, status, dict(sorted(engine.kernels.items()))

@@ -30,6 +30,10 @@ derivative of the student activation. The engine
      the whole integrand is a polynomial;
    * anything else (tanh): :class:`NoClosedForm`.
 
+Each kernel is returned as a call ``kernel_<student>_<orders>(C_00, C_01, ...)`` of the upper
+triangle of the slots' covariance; :attr:`GaussianEngine.kernels` holds its closed form,
+which the generated module defines once as a function.
+
 Where the engine raises :class:`NoClosedForm`, the generated code evaluates that array by
 Monte Carlo with common random numbers and says so.
 
@@ -111,6 +115,8 @@ class GaussianEngine:
         self.symbols = [sympy.Symbol(f"{kind}{i}", real=True) for kind, i in self.fields]
         self._index = {f: i for i, f in enumerate(self.fields)}
         self._memo: dict = {}
+        #: kernel function name -> (parameter symbols, closed-form expression)
+        self.kernels: dict = {}
 
     # ----------------------------------------------------------------- fields
     def field(self, kind: str, i: int) -> sympy.Symbol:
@@ -223,11 +229,16 @@ class GaussianEngine:
             generic = _relu_kernel(orders)
         else:
             raise NoClosedForm(f"no closed-form kernels for {self.student}")
+        if generic.is_Number:
+            return generic
+        # a call of a named kernel: the generated module defines each kernel once
         m = len(slots)
         symbols = _generic_covariance(m)
-        replacements = {symbols[i][j]: self.cov(fields[i], fields[j])
-                        for i in range(m) for j in range(i, m)}
-        return generic.xreplace(replacements)
+        parameters = tuple(symbols[i][j] for i in range(m) for j in range(i, m))
+        name = f"kernel_{self.student}_{'_'.join(map(str, orders))}"
+        self.kernels[name] = (parameters, generic)
+        return sympy.Function(name)(*(self.cov(fields[i], fields[j])
+                                      for i in range(m) for j in range(i, m)))
 
 
 @lru_cache(maxsize=None)

@@ -18,10 +18,10 @@ import sympy
 
 from .. import __version__
 from ..errors import DeriveError
-from ..target import Target, parse_target
+from ..target import Target
 from .committee import ARRAYS, array_shape, canonical_index, committee_arrays
 from .expectations import STUDENTS, activation_expression
-from .ir import ArraySpec, Parameter, SolverIR, eliminate_common_subexpressions
+from .ir import ArraySpec, KernelDefinition, SolverIR, eliminate_common_subexpressions
 from .printers import ScalarPrinter, VectorPrinter
 from .render import render
 
@@ -34,7 +34,11 @@ MAX_TEACHERS = 4
 
 
 def _target(target) -> Target:
-    return target if isinstance(target, Target) else parse_target(str(target))
+    if isinstance(target, Target):
+        return target
+    from ..catalog import resolve
+
+    return resolve(str(target))
 
 
 def options_of(kind: str, target: Target, student: str | None, width: int | None) -> dict:
@@ -82,16 +86,22 @@ def build_ir(kind: str, target, student: str | None = None, width: int | None = 
     if kind == "state-evolution":
         return SolverIR(kind, target.text or str(target.expression), target.expression,
                         teacher_symbols, "", 0, target.index_dimension, float(target.noise),
-                        (), None, (), tuple(sorted(options.items())))
-    entries, status = committee_arrays(target.expression, target.variables, student, width)
+                        (), None, (), (), tuple(sorted(options.items())))
+    entries, status, kernels = committee_arrays(target.expression, target.variables, student,
+                                                width)
     specs = tuple(
         ArraySpec(name, array_shape(name, width, target.index_dimension), meaning,
                   status[name] is None, status[name] or "")
         for name, (meaning, *_rest) in ARRAYS.items())
     block = eliminate_common_subexpressions(entries)
+    definitions = tuple(
+        KernelDefinition(name, tuple(str(p) for p in parameters),
+                         eliminate_common_subexpressions({("value", ()): expr}))
+        for name, (parameters, expr) in kernels.items())
     return SolverIR(kind, target.text or str(target.expression), target.expression,
                     teacher_symbols, student, width, target.index_dimension,
-                    float(target.noise), specs, block, (), tuple(sorted(options.items())))
+                    float(target.noise), specs, block, definitions, (),
+                    tuple(sorted(options.items())))
 
 
 def _index_text(index) -> str:
@@ -102,6 +112,9 @@ def _committee_context(ir: SolverIR) -> dict:
     scalar, vector = ScalarPrinter(), VectorPrinter()
     u = sympy.Symbol("u", real=True)
     temporaries = [(t.name, scalar.doprint(t.value)) for t in ir.block.temporaries]
+    kernels = [{"name": k.name, "parameters": ", ".join(k.parameters),
+                "temporaries": [(t.name, scalar.doprint(t.value)) for t in k.block.temporaries],
+                "value": scalar.doprint(k.block.outputs[0].value)} for k in ir.kernels]
     output_lines = []
     values = {(e.array, e.index): scalar.doprint(e.value) for e in ir.block.outputs}
     for spec in ir.arrays:
@@ -120,8 +133,8 @@ def _committee_context(ir: SolverIR) -> dict:
         input_unpack.append(f"{name} = float({kind}[{i}, {j}])")
     nu = [sympy.Symbol(f"nu_{r}", real=True) for r in range(ir.teachers)]
     target_code = vector.doprint(ir.target_expression.xreplace(dict(zip(ir.teacher_symbols, nu))))
-    code = "\n".join(temporaries[i][1] for i in range(len(temporaries))) + "\n".join(
-        output_lines)
+    code = "\n".join([c for _, c in temporaries] + output_lines + [
+        c for k in kernels for _, c in k["temporaries"]] + [k["value"] for k in kernels])
     activation_code = vector.doprint(activation_expression(ir.student, u, 0))
     derivative_code = vector.doprint(activation_expression(ir.student, u, 1))
     vector_code = target_code + activation_code + derivative_code
@@ -149,6 +162,7 @@ def _committee_context(ir: SolverIR) -> dict:
         "target_code": target_code,
         "input_unpack": input_unpack,
         "temporaries": temporaries,
+        "kernels": kernels,
         "output_lines": output_lines,
     }
 
@@ -199,6 +213,3 @@ def generate_solver(target, kind: str, student: str | None = None, width: int | 
         store(options, source)
     return source
 
-
-def parameters_of(kind: str) -> tuple[Parameter, ...]:  # pragma: no cover - documentation
-    return ()

@@ -46,6 +46,15 @@ class ExpressionBlock:
 
 
 @dataclass(frozen=True)
+class KernelDefinition:
+    """A closed-form activation kernel: a function of covariance entries."""
+
+    name: str
+    parameters: tuple[str, ...]
+    block: ExpressionBlock
+
+
+@dataclass(frozen=True)
 class ArraySpec:
     """An array of expectations: its name, shape, meaning, and how it is evaluated.
 
@@ -84,6 +93,7 @@ class SolverIR:
     noise: float
     arrays: tuple[ArraySpec, ...]
     block: ExpressionBlock | None
+    kernels: tuple[KernelDefinition, ...]
     parameters: tuple[Parameter, ...]
     options: tuple[tuple[str, object], ...]
 

@@ -86,6 +86,12 @@ class ScalarPrinter(NumPyPrinter):
     def _print_hermite_prob(self, expr):
         return _expanded_hermite(self, expr)
 
+    def _print_Function(self, expr):
+        name = expr.func.__name__
+        if name.startswith("kernel_"):  # a kernel the generated module defines itself
+            return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+        return super()._print_Function(expr)
+
     def _print_Heaviside(self, expr):
         x = self._print(expr.args[0])
         return f"(0.5 if {x} == 0 else float({x} > 0))"

@@ -39,15 +39,35 @@ def code_environment() -> jinja2.Environment:
     )
 
 
+def _template_files(kind: str) -> list[str]:
+    """The template of ``kind`` and every template it includes, in a fixed order."""
+    env = code_environment()
+    names, queue = [], [TEMPLATES[kind]]
+    while queue:
+        name = queue.pop(0)
+        if name in names:
+            continue
+        names.append(name)
+        source = (template_root() / "code" / name).read_text(encoding="utf-8")
+        queue.extend(sorted(jinja2.meta.find_referenced_templates(env.parse(source))))
+    return names
+
+
 def template_source(kind: str) -> str:
-    """The text of the template of ``kind``."""
-    return (template_root() / "code" / TEMPLATES[kind]).read_text(encoding="utf-8")
+    """The text of the template of ``kind`` followed by the templates it includes."""
+    return "".join((template_root() / "code" / name).read_text(encoding="utf-8")
+                   for name in _template_files(kind))
 
 
 def template_variables(kind: str) -> set[str]:
-    """The undeclared variables of the template of ``kind`` (what the generator must fill)."""
+    """The undeclared variables of the template of ``kind`` and of its includes (what the
+    generator must fill in)."""
     env = code_environment()
-    return set(jinja2.meta.find_undeclared_variables(env.parse(template_source(kind))))
+    out: set[str] = set()
+    for name in _template_files(kind):
+        source = (template_root() / "code" / name).read_text(encoding="utf-8")
+        out |= jinja2.meta.find_undeclared_variables(env.parse(source))
+    return out
 
 
 def header_lines(kind: str, target: str, options: dict) -> list[str]:
