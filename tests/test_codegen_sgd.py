@@ -90,7 +90,7 @@ def test_linear_student_linear_target_closed_form(solver):
     """g = z, sigma = identity, K = 1: eps_g = (1 - 2 a M + a^2 Q)/2 exactly."""
     module = solver("z", "linear", 1)
     Q, M, a = np.array([[0.7]]), np.array([[0.3]]), np.array([0.8])
-    A, B, X, V, eps = module.moments(Q, M, a, noise=0.0)
+    A, _, _, _, eps = module.moments(Q, M, a, noise=0.0)
     assert eps == pytest.approx(0.5 * (1 - 2 * 0.8 * 0.3 + 0.64 * 0.7))
     # dM/dt / lr = a (E[g nu] - a E[lambda nu]) = a (1 - a M)
     assert A[0, 0] == pytest.approx(0.8 * (1 - 0.8 * 0.3))
@@ -103,10 +103,10 @@ def simulate_committee(g, sigma, dsigma, W0, a, lr, time, teachers, replicas, se
     teacher W* = the first ``teachers`` coordinate vectors, t = steps / d.
     Returns the times and the replica-averaged M (times, K, R) and Q (times, K, K).
     """
-    K, d = W0.shape
+    d = W0.shape[1]
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(replicas)]
     W = np.repeat(W0[None], replicas, axis=0)
-    steps = int(round(time * d))
+    steps = round(time * d)
     record = max(1, d // 4)
     times, Ms, Qs = [], [], []
     for step in range(steps + 1):
@@ -136,7 +136,7 @@ def test_ode_matches_simulation_at_finite_d(solver, student):
     W0 /= np.linalg.norm(W0, axis=1, keepdims=True)
     W0[:, 0] += np.array([0.2, 0.1])  # a visible initial overlap: skip the random-start plateau
     a = np.full(2, 0.5)
-    g = lambda nu: nu[:, 0] + nu[:, 0] * nu[:, 1]  # noqa: E731
+    g = lambda nu: nu[:, 0] + nu[:, 0] * nu[:, 1]
     times, Ms, Qs = simulate_committee(g, module.activation, module.activation_derivative, W0,
                                        a, lr, 8.0, 2, replicas=24, seed=11)
     result = module.integrate(lr=lr, time=8.0, M0=W0[:, :2], Q0=W0 @ W0.T, a0=a,

@@ -58,8 +58,8 @@ def array_shape(name: str, width: int, teachers: int) -> tuple[int, ...]:
 
 
 def _integrand(name, index, engine, g):
-    l_ = lambda k: engine.field("l", k)  # noqa: E731
-    n_ = lambda r: engine.field("n", r)  # noqa: E731
+    l_ = lambda k: engine.field("l", k)
+    n_ = lambda r: engine.field("n", r)
     one = sympy.Integer(1)
     if name == "Tg":
         k, r = index

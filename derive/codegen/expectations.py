@@ -44,7 +44,7 @@ M_0_0
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy
 
@@ -241,7 +241,7 @@ class GaussianEngine:
                                       for i in range(m) for j in range(i, m)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _generic_covariance(m: int):
     return [[sympy.Symbol(f"c{min(i, j)}{max(i, j)}", real=True) for j in range(m)]
             for i in range(m)]
@@ -255,7 +255,7 @@ def _price_diagonal(expr, symbols, excess) -> sympy.Expr:
     return expr
 
 
-@lru_cache(maxsize=None)
+@cache
 def _erf_kernel(orders: tuple) -> sympy.Expr:
     """E[prod_i sigma^(o_i)(u_i)], sigma(u) = erf(u/sqrt 2), u ~ N(0, C) generic symbols.
 
@@ -290,7 +290,7 @@ def _erf_kernel(orders: tuple) -> sympy.Expr:
     return _price_diagonal(prefactor * inner, c, excess)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _relu_kernel(orders: tuple) -> sympy.Expr:
     """E[prod_i H^(o_i)(u_i)] for at most two distinct fields (H^(1) = delta, ...).
 

@@ -89,7 +89,7 @@ def render(kind: str, context: dict, target: str, options: dict) -> str:
             f"{sorted(expected - given)}, unused {sorted(given - expected)}")
     template = code_environment().get_template(TEMPLATES[kind])
     body = template.render(header="", **context)
-    body = body[1:] if body.startswith("\n") else body
+    body = body.removeprefix("\n")
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
     head = "\n".join(header_lines(kind, target, options) + [HASH_LINE + digest])
     return head + "\n" + body
