@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import analyze, leap, threshold
+from . import analyze, codegen, leap, threshold
 
 #: subcommand -> (module, one-line description)
 BENCHES = {
     "analyze": (analyze, "time derive.analyze on the catalog against sympy and mpmath baselines"),
     "leap": (leap, ("time derive.analyze on multi-index polynomial targets, and the first "
                     "information-leap step against a naive entry-by-entry Hermite tensor")),
+    "codegen": (codegen, ("time generated sgd-ode solvers (generation, 100 time units) and their "
+                          "closed forms against their Monte Carlo twins at equal accuracy")),
     "threshold": (threshold, ("time the weak-recovery threshold alpha_c (r <= 2) against a "
                               "binned Monte Carlo estimate run to the same 4 digits")),
 }

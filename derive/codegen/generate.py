@@ -27,7 +27,7 @@ from .render import render
 
 KINDS = ("sgd-ode", "giant-step", "state-evolution")
 #: Common random numbers of the Monte Carlo fallback (arrays without a closed form).
-FALLBACK_SAMPLES = 1 << 14
+FALLBACK_SAMPLES = 1 << 13
 FALLBACK_SEED = 20240611
 MAX_WIDTH = 8
 MAX_TEACHERS = 4
