@@ -103,8 +103,10 @@ class GaussianEngine:
     the sympy symbol of a field for writing polynomial integrands.
 
     >>> e = GaussianEngine(2, 1, "He2")
-    >>> sympy.expand(e.expectation(e.field("l", 0)**2 * e.field("l", 1)**2, ()))
-    2*Q_0_1**2 + Q_0_0*Q_1_1
+    >>> value = e.expectation(e.field("l", 0)**2 * e.field("l", 1)**2, ())
+    >>> Q = lambda i, j: covariance_symbol("Q", i, j)
+    >>> sympy.expand(value - (Q(0, 0) * Q(1, 1) + 2 * Q(0, 1)**2))  # Isserlis
+    0
     """
 
     def __init__(self, width: int, teachers: int, student: str):
