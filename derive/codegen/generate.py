@@ -142,6 +142,7 @@ def _committee_context(ir: SolverIR) -> dict:
     return {
         "target_text": ir.target,
         "target_literal": json.dumps(ir.target),
+        "derive_version": json.dumps(__version__),
         "student": ir.student,
         "student_literal": json.dumps(ir.student),
         "teacher_names": ", ".join(str(s) for s in ir.teacher_symbols),
@@ -174,6 +175,7 @@ def _state_evolution_context(ir: SolverIR) -> dict:
     return {
         "target_text": ir.target,
         "target_literal": json.dumps(ir.target),
+        "derive_version": json.dumps(__version__),
         "teachers": ir.teachers,
         "noise": repr(ir.noise),
         "uses_scipy_special": "scipy.special" in target_code,
