@@ -147,3 +147,26 @@ def test_ode_matches_simulation_at_finite_d(solver, student):
     assert np.max(np.abs(Q_ode - Qs)) < 0.1
     # and the dynamics did something: the overlap with z1 grew by more than the tolerance
     assert np.max(M_ode[-1, :, 0] - M_ode[0, :, 0]) > 0.3
+
+
+def test_escape_time_grows_like_log_of_initial_overlap(solver):
+    """He2 target (information exponent 2), relu student: M = 0 is a linearly unstable saddle,
+    so the plateau lasts ~ log(1/M0) / rate; each factor 100 in M0 adds the same time
+    (the d log d sample complexity of Ben Arous, Gheissari, Jagannath 2021 with M0 ~ d^-1/2).
+    """
+    module = solver("He2(z)", "relu", 1)
+    escapes = []
+    for m0 in (1e-2, 1e-4, 1e-6):
+        result = module.integrate(lr=0.5, time=60.0, M0=[[m0]], Q0=[[1.0]], a0=[1.0],
+                                  points=1201)
+        M = np.array(result["M"])[:, 0, 0]
+        Q = np.array(result["Q"])[:, 0, 0]
+        crossed = np.abs(M / np.sqrt(Q)) > 0.5
+        assert crossed.any()
+        escapes.append(result["t"][int(np.argmax(crossed))])
+        # on the plateau the error stays at its initial value
+        assert result["eps_g"][int(np.argmax(crossed)) // 2] == pytest.approx(
+            result["eps_g"][0], rel=0.05)
+    first, second = escapes[1] - escapes[0], escapes[2] - escapes[1]
+    assert first > 10
+    assert second == pytest.approx(first, abs=0.5)
