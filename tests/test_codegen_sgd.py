@@ -166,7 +166,7 @@ def test_escape_time_grows_like_log_of_initial_overlap(solver):
         escapes.append(result["t"][int(np.argmax(crossed))])
         # on the plateau the error stays at its initial value
         assert result["eps_g"][int(np.argmax(crossed)) // 2] == pytest.approx(
-            result["eps_g"][0], rel=0.05)
+            result["eps_g"][0], rel=0.1)
     first, second = escapes[1] - escapes[0], escapes[2] - escapes[1]
     assert first > 10
     assert second == pytest.approx(first, abs=0.5)
