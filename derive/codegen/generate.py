@@ -86,7 +86,7 @@ def build_ir(kind: str, target, student: str | None = None, width: int | None = 
     if kind == "state-evolution":
         return SolverIR(kind, target.text or str(target.expression), target.expression,
                         teacher_symbols, "", 0, target.index_dimension, float(target.noise),
-                        (), None, (), (), tuple(sorted(options.items())))
+                        (), None, (), tuple(sorted(options.items())))
     entries, status, kernels = committee_arrays(target.expression, target.variables, student,
                                                 width)
     specs = tuple(
@@ -100,7 +100,7 @@ def build_ir(kind: str, target, student: str | None = None, width: int | None = 
         for name, (parameters, expr) in kernels.items())
     return SolverIR(kind, target.text or str(target.expression), target.expression,
                     teacher_symbols, student, width, target.index_dimension,
-                    float(target.noise), specs, block, definitions, (),
+                    float(target.noise), specs, block, definitions,
                     tuple(sorted(options.items())))
 
 

@@ -2,7 +2,7 @@
 
 A generator (:mod:`derive.codegen.sgd_ode`, ...) produces a :class:`SolverIR`: plain frozen
 dataclasses holding sympy expressions after common-subexpression elimination, the arrays
-they fill, and the parameters of the generated command line. The renderer
+they fill, the kernel functions they call, and the options that produced them. The renderer
 (:mod:`derive.codegen.render`) prints it; nothing else passes between the two stages.
 
 >>> import sympy
@@ -70,16 +70,6 @@ class ArraySpec:
 
 
 @dataclass(frozen=True)
-class Parameter:
-    """A command-line option of the generated module."""
-
-    name: str
-    type: str
-    default: object
-    help: str
-
-
-@dataclass(frozen=True)
 class SolverIR:
     """Everything the renderer needs for one generated module."""
 
@@ -94,7 +84,6 @@ class SolverIR:
     arrays: tuple[ArraySpec, ...]
     block: ExpressionBlock | None
     kernels: tuple[KernelDefinition, ...]
-    parameters: tuple[Parameter, ...]
     options: tuple[tuple[str, object], ...]
 
 
