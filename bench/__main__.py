@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import analyze, leap, report, scaling, simulate, threshold
+from . import analyze, codegen, leap, report, scaling, simulate, threshold
 
 #: subcommand -> (module, one-line description)
 BENCHES = {
@@ -19,6 +19,8 @@ BENCHES = {
     "simulate": (simulate, ("online SGD throughput (d = 512, 32 replicas) against a per-sample "
                             "Python loop and against drawing the inputs alone; time of "
                             "derive validate against d")),
+    "codegen": (codegen, ("time generated sgd-ode solvers (generation, 100 time units) and their "
+                          "closed forms against their Monte Carlo twins at equal accuracy")),
     "threshold": (threshold, ("time the weak-recovery threshold alpha_c (r <= 2) against a "
                               "binned Monte Carlo estimate run to the same 4 digits")),
     "report": (report, ("time derive report per target, split into derivation, rendering, "

@@ -119,6 +119,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     _add_scaling_parser(sub)
     _add_validate_parser(sub)
+    _add_solver_parser(sub)
     return parser
 
 
@@ -211,6 +212,32 @@ def _add_validate_parser(sub) -> None:
     validate.add_argument("--json", action="store_true", help="print one JSON object")
     validate.add_argument("--out", default=None, metavar="DIR",
                           help="write the plot (PNG, PDF) and the JSON record into DIR")
+
+
+def _add_solver_parser(sub) -> None:
+    solver = sub.add_parser(
+        "solver",
+        help="generate a standalone numeric solver (ODE, giant steps, state evolution)",
+        description=(
+            "Derives the Gaussian expectations of the dynamics of TARGET symbolically and "
+            "writes a standalone Python module (numpy/scipy only) with a command line: "
+            "'python FILE --help'. sgd-ode: online SGD of a committee in the d -> infinity "
+            "limit; giant-step: overlap recursion of large-batch GD with n = c d^ell; "
+            "state-evolution: Bayes-optimal GAMP overlap versus alpha and its threshold."
+        ),
+    )
+    solver.add_argument("target", help="expression, catalog name or .toml file")
+    solver.add_argument("--kind", required=True,
+                        choices=["sgd-ode", "giant-step", "state-evolution"])
+    solver.add_argument("--student", default="relu",
+                        help="student activation: relu, erf (erf(x/sqrt 2)), tanh, He2, He3, "
+                             "linear (default relu; not used by state-evolution)")
+    solver.add_argument("--width", type=int, default=None, metavar="K",
+                        help="number of hidden units (default: the number of target variables)")
+    solver.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="where to write the module")
+    solver.add_argument("--no-cache", action="store_true",
+                        help="regenerate even if a cached module exists (and do not cache)")
 
 
 def _run_analyze(args) -> int:
@@ -395,6 +422,22 @@ def _run_report(args) -> int:
     return 1
 
 
+def _run_solver(args) -> int:
+    from .catalog import resolve
+    from .codegen.generate import generate_solver
+
+    target = resolve(args.target)
+    student, width = args.student, args.width
+    if args.kind == "state-evolution":
+        student, width = None, None
+    elif width is None:
+        width = target.index_dimension
+    source = generate_solver(target, args.kind, student, width, use_cache=not args.no_cache)
+    _write_atomically(args.output, source.encode("utf-8"))
+    print(f"wrote {args.output}")
+    return 0
+
+
 def _run_catalog(args) -> int:
     from .catalog import entries
     from .display import catalog_table
@@ -557,6 +600,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_report(args)
         if args.command == "scaling":
             return _run_scaling(args)
+        if args.command == "solver":
+            return _run_solver(args)
     except DeriveError as exc:
         print(f"derive: error: {exc}", file=sys.stderr)
         return exc.exit_code
