@@ -113,6 +113,11 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="one document with every catalog target side by side")
     report.add_argument("--max-order", type=int, default=12, metavar="K",
                         help="highest Hermite order (default 12)")
+    report.add_argument("--validate", action="store_true",
+                        help="also simulate the predictions (derive validate) and include "
+                             "the evidence")
+    report.add_argument("--quick", action="store_true",
+                        help="with --validate: small d and few replicas (about a minute)")
 
     catalog = sub.add_parser("catalog", help="list built-in targets with their known values")
     catalog.add_argument("--json", action="store_true", help="print JSON")
@@ -401,7 +406,14 @@ def _run_report(args) -> int:
         from .analysis import analyze
 
         analysis = analyze(args.target, max_order=args.max_order)
-        source = render_report(analysis)
+        extras = {}
+        if args.validate:
+            from .report import run_validations
+
+            extras["validation"] = run_validations(analysis, quick=args.quick)
+        elif args.quick:
+            raise DeriveError("--quick goes with --validate")
+        source = render_report(analysis, extras)
         directory = Path(args.output) if args.output else default_directory(analysis.target)
     result = write_report(source, directory, pdf=not args.no_pdf)
     print(f"wrote {result.tex}")

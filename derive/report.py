@@ -612,6 +612,52 @@ def _student_expression(text: str):
     return parse_target(text).expression
 
 
+def _validation(context: SectionContext) -> dict | None:
+    """Simulation evidence (derive.validate) passed in ``context.extras["validation"]``."""
+    runs = context.extras.get("validation")
+    if not runs:
+        return None
+    from .claims import short_source
+    from .validate import plot
+
+    rows, skipped = [], []
+    for evidence in runs.get("evidence", ()):
+        prediction = evidence.prediction
+        exponent = prediction.get("d_exponent")
+        if evidence.fit is not None:
+            predicted = ("--" if not exponent else "$d$" if sympy.sympify(exponent) == 1
+                         else "$d^{" + sympy.latex(sympy.sympify(exponent)) + "}$")
+            if prediction.get("log_factor"):
+                predicted += " (log)"
+            fit = evidence.fit
+            measured = (f"$d^{{{fit.exponent:.2f}}}$, $[{fit.ci[0]:.2f}, {fit.ci[1]:.2f}]$"
+                        if math.isfinite(fit.exponent) else "no fit")
+        else:
+            predicted = ("$\\alpha_c = " + number(prediction["alpha_c"], 4) + "$"
+                         if prediction.get("alpha_c") is not None else literal(
+                             prediction.get("algorithm") or evidence.algorithm))
+            measured = "overlaps (figure)"
+        ds = sorted({p["d"] for p in evidence.points})
+        run = f"$d \\in \\{{{', '.join(str(d) for d in ds)}\\}}$, {evidence.settings.get('replicas', '')} replicas"
+        source = prediction.get("source") or ""
+        key = evidence.algorithm.replace("_", "-")
+        rows.append({
+            "algorithm": literal(evidence.algorithm),
+            "predicted": predicted,
+            "measured": measured,
+            "verdict": literal(evidence.verdict),
+            "run": run,
+            "figure": context.figure(f"validation-{key}", lambda e=evidence: plot(e)),
+            "caption": literal(f"{evidence.algorithm} on {evidence.target}: {evidence.quantity}; "
+                               f"prediction from {short_source(source) if source else 'the registry'}"),
+        })
+    for algorithm, reason in runs.get("skipped", ()):
+        skipped.append(f"{literal(algorithm)} ({prose(reason)})")
+    if not rows and not skipped:
+        return None
+    return {"rows": rows, "quick": bool(runs.get("quick")), "skipped": "; ".join(skipped)}
+
+
 def _predictions(context: SectionContext) -> dict | None:
     from .claims import claims
 
@@ -659,6 +705,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("thresholds", _thresholds),
     Section("lr_phase", _lr_phase),
     Section("predictions", _predictions),
+    Section("validation", _validation),
 )
 
 
@@ -911,6 +958,41 @@ def is_scaling_file(path) -> bool:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
     return "hierarchical" in data or "weight_decay" in data
+
+
+def run_validations(analysis, quick: bool = True, seed: int = 0) -> dict:
+    """Simulate the predictions that apply to ``analysis`` (for ``derive report --validate``).
+
+    Single-index targets: online SGD and batch reuse; multi-index targets: repeated giant
+    steps with batch 4d (as many steps as the linear staircase has). ``quick`` uses small d
+    and few replicas (seconds to a minute); otherwise d up to 256 and 8 replicas.
+    """
+    from .validate import validate
+
+    evidence, skipped = [], []
+    if analysis.target.is_single_index:
+        plans = [("online-sgd", {}), ("batch-reuse", {})]
+        ds = (32, 64, 128) if quick else (32, 64, 128, 256)
+    else:
+        steps = max(1, len(analysis.multi_index.linear_giant_steps.steps)) \
+            if analysis.multi_index is not None else 2
+        plans = [("giant-step", {"steps": steps})]
+        ds = (64, 128) if quick else (64, 128, 256)
+    replicas = 4 if quick else 8
+    applies = {p.key: p for p in analysis.predictions}
+    from .validate import CLAIM_OF
+
+    for algorithm, options in plans:
+        claim = applies.get(CLAIM_OF[algorithm])
+        if claim is None or not claim.applies:
+            skipped.append((algorithm, claim.why if claim else "no registry entry"))
+            continue
+        try:
+            evidence.append(validate(analysis, algorithm, ds=ds, replicas=replicas, seed=seed,
+                                     **options))
+        except DeriveError as exc:
+            skipped.append((algorithm, str(exc)))
+    return {"evidence": evidence, "skipped": skipped, "quick": quick}
 
 
 def report(target, directory=None, pdf: bool = True, max_order: int = 12) -> ReportResult:

@@ -256,3 +256,19 @@ def test_scaling_file_report(tmp_path):
     result = write_report(source, tmp_path, pdf=False)
     assert result.tex.exists()
     assert all((tmp_path / name).exists() for name in source.figures)
+
+
+@pytest.mark.slow
+def test_report_with_quick_validation(tmp_path):
+    """derive report He3 --validate --quick: a simulation-evidence section with the
+    online-SGD (d^2, Ben Arous et al. 2021) and batch-reuse (d, Lee et al. 2024) rows, their
+    verdicts and their figures."""
+    result = run_cli("report", "He3", "--validate", "--quick", "-o", str(tmp_path), "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    tex = (tmp_path / "report.tex").read_text(encoding="utf-8")
+    assert "Simulation evidence" in tex
+    assert "online-sgd" in tex and "batch-reuse" in tex
+    assert (tmp_path / "figures" / "validation-online-sgd.pdf").exists()
+    assert any(v in tex for v in ("consistent", "inconclusive"))
+    bad = run_cli("report", "He3", "--quick", "-o", str(tmp_path / "x"), "--no-pdf")
+    assert bad.returncode == 2 and "--validate" in bad.stderr
