@@ -40,7 +40,7 @@ sorted data, fixed number formats); figures are written without creation dates.
 >>> from derive import analyze
 >>> source = render_report(analyze("He3(z)"))
 >>> [s.name for s in source.sections]
-['target', 'hermite', 'exponents', 'thresholds', 'lr_phase', 'predictions']
+['target', 'hermite', 'exponents', 'thresholds', 'lr_phase', 'solver', 'predictions']
 >>> "\\citet{BenArous2021}" in source.tex
 True
 """
@@ -612,6 +612,75 @@ def _student_expression(text: str):
     return parse_target(text).expression
 
 
+#: settings of the report's ODE run (relu committee with K = r units, random start)
+SOLVER_SETTINGS = {"student": "relu", "lr": 0.5, "d": 1000, "time": 60.0, "points": 241}
+
+
+def _solver(context: SectionContext) -> dict | None:
+    """The generated sgd-ode of the target integrated from a random start (polynomial
+    targets with r <= 3; derive.codegen)."""
+    import types
+
+    from .tensors import as_polynomial
+
+    analysis = context.analysis
+    target = analysis.target
+    used = tuple(v for v in target.variables if v in target.expression.free_symbols)
+    if not 1 <= len(used) <= 3 or as_polynomial(sympy.expand(target.expression), used) is None:
+        return None
+    if used != target.variables:
+        return None
+    from .codegen.generate import generate_solver
+
+    settings = SOLVER_SETTINGS
+    width = len(used)
+    try:
+        source = generate_solver(target, "sgd-ode", settings["student"], width)
+    except Exception:  # noqa: BLE001 - no closed form or unsupported: the section is left out
+        return None
+    module = types.ModuleType("derive_generated_sgd_ode")
+    exec(compile(source, "<derive solver>", "exec"), module.__dict__)  # our own generated code
+    result = module.integrate(lr=settings["lr"], time=settings["time"], d=settings["d"],
+                              seed=0, points=settings["points"])
+    import numpy as np
+
+    times = np.array(result["t"])
+    M, Q = np.array(result["M"]), np.array(result["Q"])
+    norms = np.sqrt(np.einsum("tkk->tk", Q))
+    overlaps = np.max(np.abs(M) / norms[:, :, None], axis=1)  # (t, r)
+    rows = []
+    for j in range(overlaps.shape[1]):
+        crossed = overlaps[:, j] > 0.5
+        rows.append({"direction": f"e_{{{j + 1}}}",
+                     "time": (f"$t \\approx {times[int(np.argmax(crossed))]:.3g}$" if crossed.any()
+                              else f"not within $t \\le {settings['time']:g}$")})
+
+    def figure():
+        from .figures import _matplotlib
+
+        _, Figure = _matplotlib()
+        fig = Figure(figsize=(5.2, 3.2))
+        axis = fig.add_subplot()
+        for j in range(overlaps.shape[1]):
+            axis.plot(times, overlaps[:, j], label=f"$e_{j + 1}$")
+        axis.set_xlabel("$t$ = samples / $d$")
+        axis.set_ylabel("overlap")
+        axis.set_ylim(0, 1.05)
+        right = axis.twinx()
+        right.plot(times, result["eps_g"], color="0.5", ls="--", label=r"$\epsilon_g$")
+        right.set_ylabel(r"$\epsilon_g$")
+        lines = axis.get_legend_handles_labels()
+        extra = right.get_legend_handles_labels()
+        axis.legend(lines[0] + extra[0], lines[1] + extra[1], fontsize=7, loc="center right")
+        fig.tight_layout()
+        return fig
+
+    return {"student": r"\mathrm{relu}", "width": width, "lr": settings["lr"],
+            "d": settings["d"], "time": f"{settings['time']:g}", "rows": rows,
+            "figure": context.figure("sgd-ode", figure), "cite": context.cite("Saad1995"),
+            "cite_goldt": context.cite("Goldt2019")}
+
+
 def _validation(context: SectionContext) -> dict | None:
     """Simulation evidence (derive.validate) passed in ``context.extras["validation"]``."""
     runs = context.extras.get("validation")
@@ -704,6 +773,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("filtrations", _filtrations),
     Section("thresholds", _thresholds),
     Section("lr_phase", _lr_phase),
+    Section("solver", _solver),
     Section("predictions", _predictions),
     Section("validation", _validation),
 )

@@ -34,7 +34,7 @@ def pdf_text(path) -> str:
 def test_single_index_sections_and_citations():
     source = render_report(analysis_of("He3(z)"))
     assert [s.name for s in source.sections] == [
-        "target", "hermite", "exponents", "thresholds", "lr_phase", "predictions"]
+        "target", "hermite", "exponents", "thresholds", "lr_phase", "solver", "predictions"]
     # the learning-rate phase diagram: e(kappa) = min(2, 1 + 2 kappa) for alternating SGD
     # on He_3, transition at kappa = 1/2 (Tsiolis et al. 2025, THEORY.md §6)
     assert r"2 \kappa + 1 & \text{for}\: \kappa < \frac{1}{2}" in source.tex
@@ -51,7 +51,7 @@ def test_multi_index_sections_have_staircase_and_no_single_index_parts():
     source = render_report(analysis_of("z1 + z1*z2 + z1*z2*z3"))
     names = [s.name for s in source.sections]
     # no threshold for r = 3 (not implemented): the section is left out, not a placeholder
-    assert names == ["target", "hermite_multi", "filtrations", "predictions"]
+    assert names == ["target", "hermite_multi", "filtrations", "solver", "predictions"]
     assert r"\begin{tikzpicture}" in source.tex
     assert "not available" not in source.tex
     # staircase: information leap 1 with three order-1 steps (Abbe et al. 2022; THEORY.md §4)
@@ -272,3 +272,13 @@ def test_report_with_quick_validation(tmp_path):
     assert any(v in tex for v in ("consistent", "inconclusive"))
     bad = run_cli("report", "He3", "--quick", "-o", str(tmp_path / "x"), "--no-pdf")
     assert bad.returncode == 2 and "--validate" in bad.stderr
+
+
+def test_solver_section_shows_the_plateau():
+    """He2 (information exponent 2) with a relu unit: from overlaps ~ d^-1/2 the ODE sits on
+    the plateau M = 0 (a linearly unstable saddle) for a time ~ log d before escaping
+    (Ben Arous et al. 2021: d log d samples); the section reports the escape time."""
+    source = render_report(analysis_of("He2(z)"))
+    assert "solver" in [s.name for s in source.sections]
+    tex = next(s.tex for s in source.sections if s.name == "solver")
+    assert r"t \approx" in tex and "Saad1995" in tex
