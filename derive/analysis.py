@@ -127,6 +127,13 @@ class Analysis:
 
         return link_figure(self)
 
+    def plot_lr_phase(self, algorithm: str = "alternating", student: str | None = None):
+        """e(kappa) against kappa for eta = d^-kappa (:mod:`derive.lr_phase`), as in reports."""
+        from .lr_phase import learning_rate_phase
+        from .lr_phase_figure import learning_rate_phase_figure
+
+        return learning_rate_phase_figure(learning_rate_phase(self, algorithm, student))
+
     def report(self, directory=None, pdf: bool = True):
         """Write (and compile) the LaTeX report of this analysis: :func:`derive.report.report`."""
         from .report import report
