@@ -177,9 +177,15 @@ def _two_index_recovery(target: Target):
         from .thresholds_noisy import weak_recovery_noisy
 
         return weak_recovery_noisy(target.expression, used, noise)
-    if len(used) != 2 or noise > 0:
+    if noise > 0 or not 2 <= len(used) <= 3:
         return None
     poly = as_polynomial(sympy.expand(target.expression), used)
+    if poly is None:
+        from .thresholds_discrete import weak_recovery_discrete
+
+        return weak_recovery_discrete(target.expression, used)
+    if len(used) != 2:
+        return None
     if poly is None or min(poly.degree(v) for v in used) > 2:
         return None
     return weak_recovery_two_index(target.expression, used)

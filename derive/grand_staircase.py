@@ -181,7 +181,10 @@ def staircase_from_recovery(target, recovery) -> GrandStaircase:
     if first.dimension_added == len(variables):
         return GrandStaircase(target.text, variables, (first,), True,
                               "the first step learns every direction")
-    if float(target.noise) > 0 or len(variables) != 2:
+    from .tensors import as_polynomial
+
+    polynomial = as_polynomial(sympy.expand(target.expression), tuple(variables)) is not None
+    if float(target.noise) > 0 or len(variables) != 2 or not polynomial:
         return GrandStaircase(target.text, variables, (first,), False,
                               "the steps after the first are implemented for noiseless "
                               "two-variable polynomial targets only")

@@ -499,7 +499,7 @@ def _thresholds(context: SectionContext) -> dict | None:
         alpha = "0"
     elif recovery.alpha_c is None:
         alpha = None
-    elif single and recovery.alpha_c_exact is not None:
+    elif getattr(recovery, "alpha_c_exact", None) is not None:
         alpha = sympy.latex(recovery.alpha_c_exact)
     else:
         alpha = (f"{number(recovery.alpha_c, 8)} \\pm {number(recovery.error_bound, 2)}"

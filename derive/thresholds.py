@@ -161,9 +161,13 @@ class MultiWeakRecovery:
     #: step: the range of E[z|y] (trivial) or of the top eigenvector(s) M* of F (easy)
     directions: tuple = ()
     variables: tuple = ()
+    #: the threshold in closed form, when it has one (discrete labels)
+    alpha_c_exact: sympy.Expr | None = None
 
     @property
     def alpha_c_text(self) -> str:
+        if self.alpha_c_exact is not None:
+            return f"{self.alpha_c_exact} = {self.alpha_c:.10g}"
         if self.alpha_c is None:
             return "none"
         return f"{self.alpha_c:.8g} +- {self.error_bound:.1e}"
@@ -177,6 +181,7 @@ class MultiWeakRecovery:
         return {
             "class": self.klass,
             "alpha_c": 0.0 if self.klass == "trivial" else self.alpha_c,
+            "alpha_c_exact": None if self.alpha_c_exact is None else str(self.alpha_c_exact),
             "error_bound": self.error_bound,
             "steps": steps,
             "optimal_preprocessing": "spectral on E[z z^T - I | y] (Troiani et al. 2025)",
