@@ -6,19 +6,6 @@ import sympy
 
 from .resources import latex_environment
 
-_SPECIALS = {
-    "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
-    "$": r"\$",
-    "&": r"\&",
-    "#": r"\#",
-    "%": r"\%",
-    "_": r"\_",
-    "^": r"\textasciicircum{}",
-    "~": r"\textasciitilde{}",
-}
-
 
 def escape(text: str) -> str:
     r"""Escape user text for LaTeX so it prints literally.
@@ -26,7 +13,9 @@ def escape(text: str) -> str:
     >>> escape(r"50% of \input{x}")
     '50\\% of \\textbackslash{}input\\{x\\}'
     """
-    return "".join(_SPECIALS.get(ch, ch) for ch in str(text))
+    from .latex_text import literal  # one escaping table for every LaTeX output
+
+    return literal(str(text))
 
 
 def analysis_latex(analysis) -> str:

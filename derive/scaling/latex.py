@@ -17,12 +17,12 @@ from ..resources import latex_environment
 
 
 def escape(text: str) -> str:
-    r"""derive.latex.escape, plus < and > (which the default OT1 font encoding misprints).
+    r"""derive.latex.escape (which also prints < and > correctly in the OT1 encoding).
 
-    >>> escape("1 << n/d")
-    '1 \\textless{}\\textless{} n/d'
+    >>> escape("1 << n")
+    '1 \\textless{}\\textless{} n'
     """
-    return _escape(text).replace("<", r"\textless{}").replace(">", r"\textgreater{}")
+    return _escape(text)
 
 
 def _exponent(value) -> str:
