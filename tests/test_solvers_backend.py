@@ -49,3 +49,16 @@ def test_torch_and_numpy_agree_within_statistics():
     g = giant_steps(lambda nu: nu[:, 0] + nu[:, 0] * nu[:, 1], 2, 128, 2, 0, 2, 512,
                     backend="torch")
     assert np.median(g.overlaps[1, :, 0]) > 0.5 and np.median(g.overlaps[1, :, 1]) < 0.25
+
+
+def test_dask_scheduler_sweep_matches_in_process():
+    """The Dask path of solvers.sweep (an in-process LocalCluster stands in for a cluster)
+    returns the same results, in the order of the points, as the in-process sweep."""
+    distributed = pytest.importorskip("dask.distributed")
+    from solvers.sweep import _square, run_sweep
+
+    points = [{"x": i} for i in range(6)]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        remote = run_sweep(points, _square, scheduler=cluster.scheduler_address, progress=False)
+    assert remote == run_sweep(points, _square, progress=False)
