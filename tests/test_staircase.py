@@ -234,7 +234,10 @@ def test_empty_and_custom_families():
     g = staircase_graph({"my_alg & 50%": hand_filtration([(4, [[1, 0], [0, 1]])], 2)}, 2)
     ((_, _, d),) = g.edges(data=True)
     assert d["label"] == "k=4 my_alg & 50%"
-    assert r"my\_alg \& 50\%" in to_tikz(g)
+    from derive.latex import escape
+
+    assert escape("my_alg & 50%") in to_tikz(g)  # the family name is escaped, not raw
+    assert "my_alg &" not in to_tikz(g)
     assert '"k=4 my_alg & 50%"' in to_dot(g)
 
 
