@@ -179,3 +179,65 @@ def best_gamma_search(link: Callable, d: int, replicas: int, seed: int, max_samp
             best = run
     best.extra["search"] = medians
     return best
+
+
+@dataclass(frozen=True)
+class EtaSweep:
+    """Samples to weak recovery per inner rate eta at one d, and the log-log slope of the
+    median against eta over ``etas[fit_from:]`` with a percentile-bootstrap 95% interval
+    (resampling the replicas of every eta, as in :mod:`solvers.fit`)."""
+
+    d: int
+    etas: tuple[float, ...]
+    samples: tuple[np.ndarray, ...]
+    gammas: tuple[float, ...]
+    fit_from: int
+    slope: float
+    ci: tuple[float, float]
+
+    def medians(self) -> list[float]:
+        return [float(np.median(s)) for s in self.samples]
+
+
+def eta_slope(etas, samples, bootstrap: int = 2000, seed: int = 0
+              ) -> tuple[float, tuple[float, float]]:
+    """Least-squares slope of log median(samples) against log eta, with its bootstrap 95%
+    interval; a censored (inf) median makes the slope inf (and the interval unbounded).
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> etas = [0.1, 0.2, 0.4]
+    >>> slope, ci = eta_slope(etas, [e**-2 * np.exp(0.1 * rng.standard_normal(16)) for e in etas])
+    >>> round(slope, 1), ci[0] < -2 < ci[1]
+    (-2.0, True)
+    """
+    x = np.log(np.asarray(etas, dtype=float))
+    arrays = [np.asarray(s, dtype=float) for s in samples]
+
+    def fit(medians):
+        if not np.all(np.isfinite(medians)):
+            return math.inf
+        return float(np.polyfit(x, np.log(medians), 1)[0])
+
+    rng = np.random.default_rng(seed)
+    boots = np.stack([np.median(rng.choice(a, size=(bootstrap, a.size)), axis=1)
+                      for a in arrays], axis=1)
+    slopes = np.sort([fit(row) for row in boots])
+    low = slopes[int(np.floor(0.025 * (bootstrap - 1)))]
+    high = slopes[int(np.ceil(0.975 * (bootstrap - 1)))]
+    return fit(np.array([np.median(a) for a in arrays])), (float(low), float(high))
+
+
+def eta_sweep(link: Callable, d: int, etas, replicas: int, seed: int, max_samples: int,
+              fit_from: int = 0, bootstrap: int = 2000, **options) -> EtaSweep:
+    """:func:`alternating_sgd` at each eta (replica streams from ``SeedSequence(seed)``
+    spawned per eta), then :func:`eta_slope` on ``etas[fit_from:]``. The prediction to compare
+    with (Tsiolis et al. 2025): T flat in eta below eta ~ d^{-1/2}, T ~ eta^{-2} above it
+    (slope -2), for eta small enough that E[psi_eta^2] is still of order one."""
+    etas = tuple(float(e) for e in etas)
+    streams = np.random.SeedSequence(seed).spawn(len(etas))
+    runs = [alternating_sgd(link, d, replicas, int(s.generate_state(1)[0]), max_samples, eta,
+                            **options) for eta, s in zip(etas, streams)]
+    samples = tuple(r.samples_to_recovery for r in runs)
+    slope, ci = eta_slope(etas[fit_from:], samples[fit_from:], bootstrap, seed)
+    return EtaSweep(d, etas, samples, tuple(r.lr for r in runs), fit_from, slope, ci)

@@ -18,6 +18,7 @@ from solvers.alternating import (
     alternating_update,
     best_gamma_search,
     drift_coefficients,
+    eta_sweep,
     tanh_student,
 )
 from solvers.online import online_update, spherical_sgd
@@ -98,3 +99,16 @@ def test_search_keeps_the_best_factor():
     medians = [v if v is not None else math.inf for v in run.extra["search"].values()]
     assert float(np.median(run.samples_to_recovery)) == min(medians)
     assert run.extra["gamma_factor"] in (0.5, 1.0)
+
+
+def test_eta_sweep_records_every_rate_and_fits_the_upper_part():
+    sweep = eta_sweep(he3, d=16, etas=(0.0, 0.1, 0.3), replicas=4, seed=3, max_samples=6000,
+                      fit_from=1, bootstrap=200, start_overlap=0.25)
+    assert sweep.etas == (0.0, 0.1, 0.3) and len(sweep.samples) == 3
+    assert all(s.shape == (4,) for s in sweep.samples)
+    # the slope is the two-point slope of the medians at eta = 0.1, 0.3
+    medians = sweep.medians()
+    assert all(math.isfinite(m) for m in medians)
+    expected = math.log(medians[2] / medians[1]) / math.log(3)
+    assert sweep.slope == pytest.approx(expected)
+    assert sweep.ci[0] <= sweep.slope <= sweep.ci[1]
