@@ -3,7 +3,7 @@
 It takes plain numbers, arrays and callables and never imports ``derive`` (DESIGN.md), so
 that generated solver modules and simulations stay standalone. Modules: ``backend``
 (numpy / torch arrays and per-replica random streams), ``online`` (spherical single-index
-SGD, batched replicas), ``batch_reuse``, ``giant_step``, ``spectral``, ``committee``
+SGD, batched replicas), ``batch_reuse``, ``alternating`` (layer-wise SGD), ``giant_step``, ``spectral``, ``committee``
 (two-layer online SGD, M / Q / a trajectories), ``readout`` (ridge), ``fit`` (log-log fits,
 bootstrap, verdict), ``store`` (SQLite results keyed by content hash) and ``sweep``
 (in process, process pool or Dask); the scaling-law simulations ``hierarchical``,
