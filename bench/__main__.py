@@ -26,7 +26,7 @@ BENCHES = {
     "report": (report, ("time derive report per target, split into derivation, rendering, "
                         "figures and LaTeX, against the 20 s goal and a bare LaTeX run")),
     "scaling": (scaling, ("time a 50-point LASSO state-evolution risk curve against "
-                          "scikit-learn simulations run to 1% standard error")),
+                          "scikit-learn simulations run to 1%% standard error")),
 }
 
 
