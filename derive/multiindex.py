@@ -199,11 +199,6 @@ def _analyze_multi_index(target: Target, max_order: int) -> MultiIndexAnalysis:
         form = separate(target.expression, variables)
         rotation = None
         if form is None:
-            split = _split_products_of_linear_forms(target.expression, variables)
-            if split != target.expression:
-                target = Target(split, variables, target.noise, target.text, target.name)
-                form = separate(split, variables)
-        if form is None:
             rotated = rotate_to_separable(target.expression, variables)
             if rotated is not None:
                 rotation, form = rotated
@@ -363,28 +358,6 @@ def _analyze_ridges(form, target: Target) -> MultiIndexAnalysis:
         truncated=True,
         method="ridge sum: univariate expansions of each unit by Stein's identity",
     )
-
-
-def _split_products_of_linear_forms(expr, variables):
-    """sign(L1 L2 ... c) = sign(c) sign(L1) sign(L2) ... and |L1 L2 ... c| = |c| |L1| |L2| ...
-    for linear forms L_i (exact identities), so that a rotated Gaussian parity shows its
-    linear forms to :func:`derive.separable.rotate_to_separable`."""
-    def split(node):
-        argument = node.args[0]
-        try:
-            constant, factors = sympy.factor_list(argument, *variables)
-        except sympy.PolynomialError:
-            return node
-        if not factors or any(sympy.Poly(f, *variables).total_degree() != 1
-                              for f, _ in factors):
-            return node
-        outer = type(node)
-        return outer(constant) * sympy.Mul(*[outer(f) ** e for f, e in factors])
-
-    replaced = expr.replace(lambda n: isinstance(n, (sympy.sign, sympy.Abs))
-                            and n.args[0].is_polynomial(*variables)
-                            and len(n.args[0].free_symbols & set(variables)) > 1, split)
-    return replaced
 
 
 def _analyze_monte_carlo(target: Target) -> MultiIndexAnalysis:

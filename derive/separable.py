@@ -55,15 +55,32 @@ class SeparableForm:
 
 
 def _split_products(expr: sympy.Expr) -> sympy.Expr:
-    """sign(ab) -> sign(a) sign(b), |ab| -> |a||b|, step(u) -> (1 + sign(u))/2 (a.e.)."""
+    """sign(ab) -> sign(a) sign(b), |ab| -> |a||b|, step(u) -> (1 + sign(u))/2 (a.e.).
+
+    A polynomial argument that factors over the rationals is split the same way, so that a
+    rotated Gaussian parity sign(<q1,z><q2,z><q3,z>) shows its linear forms.
+    """
+
+    def factors(argument):
+        if argument.is_Mul:
+            return argument.args
+        if not argument.is_polynomial() or len(argument.free_symbols) < 2:
+            return None
+        try:
+            constant, found = sympy.factor_list(argument)
+        except sympy.PolynomialError:
+            return None
+        if sum(e for _, e in found) < 2:
+            return None
+        return (constant, *[f**e for f, e in found])
 
     def rewrite(node):
         if isinstance(node, sympy.Heaviside):
             return (1 + sympy.sign(node.args[0])) / 2
-        if isinstance(node, sympy.sign) and node.args[0].is_Mul:
-            return sympy.Mul(*[sympy.sign(a) for a in node.args[0].args])
-        if isinstance(node, sympy.Abs) and node.args[0].is_Mul:
-            return sympy.Mul(*[sympy.Abs(a) for a in node.args[0].args])
+        if isinstance(node, (sympy.sign, sympy.Abs)):
+            parts = factors(node.args[0])
+            if parts is not None:
+                return sympy.Mul(*[type(node)(a) for a in parts])
         return node
 
     previous = None
@@ -473,7 +490,7 @@ def rotate_to_separable(expr: sympy.Expr, variables):
     functions, which must be pairwise parallel or orthogonal, completed to an orthonormal
     basis; polynomial parts stay polynomial in w.
     """
-    found = linear_forms(expr, variables)
+    found = linear_forms(_split_products(expr), variables)
     if not found:
         return None
     directions: list[sympy.Matrix] = []
