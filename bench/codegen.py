@@ -22,8 +22,6 @@ Nothing here asserts a timing; the numbers are printed (and written as JSON with
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -77,13 +75,9 @@ class Case:
 
 
 def _load(source: str, folder: Path, name: str):
-    path = folder / f"{name}.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    from derive.codegen import load_solver
+
+    return load_solver(source, folder / f"{name}.py", name)
 
 
 def _random_point(module, seed: int = 0):

@@ -619,8 +619,6 @@ SOLVER_SETTINGS = {"student": "relu", "lr": 0.5, "d": 1000, "time": 60.0, "point
 def _solver(context: SectionContext) -> dict | None:
     """The generated sgd-ode of the target integrated from a random start (polynomial
     targets with r <= 3; derive.codegen)."""
-    import types
-
     from .tensors import as_polynomial
 
     analysis = context.analysis
@@ -630,7 +628,7 @@ def _solver(context: SectionContext) -> dict | None:
         return None
     if used != target.variables:
         return None
-    from .codegen.generate import generate_solver
+    from .codegen.generate import generate_solver, load_solver
 
     settings = SOLVER_SETTINGS
     width = len(used)
@@ -638,8 +636,7 @@ def _solver(context: SectionContext) -> dict | None:
         source = generate_solver(target, "sgd-ode", settings["student"], width)
     except Exception:  # noqa: BLE001 - no closed form or unsupported: the section is left out
         return None
-    module = types.ModuleType("derive_generated_sgd_ode")
-    exec(compile(source, "<derive solver>", "exec"), module.__dict__)  # our own generated code
+    module = load_solver(source, name="derive_generated_sgd_ode")
     result = module.integrate(lr=settings["lr"], time=settings["time"], d=settings["d"],
                               seed=0, points=settings["points"])
     import numpy as np

@@ -7,23 +7,16 @@ with the conventions of the project (docs: conventions of the simulation backend
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 
 import numpy as np
 import pytest
 
-from derive.codegen.generate import generate_solver
+from derive.codegen.generate import generate_solver, load_solver
 
 
 def load_module(source: str, path, name: str):
     """Write ``source`` to ``path`` and import it as a module."""
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_solver(source, path, name)
 
 
 _MODULES: dict = {}

@@ -14,6 +14,6 @@ H(0) = 1/2), :mod:`~derive.codegen.render` (jinja2 templates in templates/code),
 True
 """
 
-from .generate import KINDS, build_ir, generate_solver, render_ir
+from .generate import KINDS, build_ir, generate_solver, load_solver, render_ir
 
-__all__ = ["KINDS", "build_ir", "generate_solver", "render_ir"]
+__all__ = ["KINDS", "build_ir", "generate_solver", "load_solver", "render_ir"]

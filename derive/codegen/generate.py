@@ -215,3 +215,23 @@ def generate_solver(target, kind: str, student: str | None = None, width: int | 
         store(options, source)
     return source
 
+
+def load_solver(source: str, path=None, name: str = "derive_generated_solver"):
+    """Import a generated module: written to ``path`` and imported from there (so that
+    tracebacks and pickling see a file), or, without a path, executed in a fresh module."""
+    import importlib.util
+    import sys
+    import types
+
+    if path is None:
+        module = types.ModuleType(name)
+        exec(compile(source, f"<{name}>", "exec"), module.__dict__)  # code derive generated
+        return module
+    from pathlib import Path
+
+    Path(path).write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
