@@ -49,19 +49,19 @@ class VectorPrinter(SciPyPrinter):
     def _print_Heaviside(self, expr):
         return f"numpy.heaviside({self._print(expr.args[0])}, {HEAVISIDE_AT_ZERO})"
 
-    def _print_Max(self, expr):
+    def _fold(self, function: str, expr) -> str:
+        """numpy.maximum / numpy.minimum of two arguments, folded over all of them."""
         args = [self._print(a) for a in expr.args]
         out = args[0]
         for a in args[1:]:
-            out = f"numpy.maximum({out}, {a})"
+            out = f"numpy.{function}({out}, {a})"
         return out
 
+    def _print_Max(self, expr):
+        return self._fold("maximum", expr)
+
     def _print_Min(self, expr):
-        args = [self._print(a) for a in expr.args]
-        out = args[0]
-        for a in args[1:]:
-            out = f"numpy.minimum({out}, {a})"
-        return out
+        return self._fold("minimum", expr)
 
     def _print_sign(self, expr):
         return f"numpy.sign({self._print(expr.args[0])})"
