@@ -11,6 +11,7 @@ import sys
 
 from . import __version__
 from .errors import DeriveError
+from .files import write_atomically
 
 
 class _Parser(argparse.ArgumentParser):
@@ -287,12 +288,6 @@ def _filtrations_for(analysis) -> dict:
     }
 
 
-def _write_atomically(path, data: bytes) -> None:
-    from .files import write_atomically
-
-    write_atomically(path, data)
-
-
 def _run_staircase(args) -> int:
     import tempfile
     from pathlib import Path
@@ -307,12 +302,12 @@ def _run_staircase(args) -> int:
             raise DeriveError("--format png needs -o PATH")
         with tempfile.TemporaryDirectory() as folder:
             produced = to_png(graph, Path(folder) / "staircase.png")
-            _write_atomically(args.output, Path(produced).read_bytes())
+            write_atomically(args.output, Path(produced).read_bytes())
         print(f"wrote {args.output}")
         return 0
     text = {"tikz": to_tikz, "dot": to_dot, "json": to_json}[args.format](graph)
     if args.output:
-        _write_atomically(args.output, text.encode("utf-8"))
+        write_atomically(args.output, text.encode("utf-8"))
         print(f"wrote {args.output}")
     else:
         print(text, end="" if text.endswith("\n") else "\n")
@@ -376,7 +371,7 @@ def _run_lr_phase(args) -> int:
         with tempfile.TemporaryDirectory() as folder:
             produced = plot_learning_rate_phase(
                 phase, Path(folder) / f"phase{Path(args.output).suffix.lower()}")
-            _write_atomically(args.output, Path(produced).read_bytes())
+            write_atomically(args.output, Path(produced).read_bytes())
         print(f"wrote {args.output}", file=sys.stderr if args.json else sys.stdout)
     return 0
 def _run_report(args) -> int:
@@ -445,7 +440,7 @@ def _run_solver(args) -> int:
     elif width is None:
         width = target.index_dimension
     source = generate_solver(target, args.kind, student, width, use_cache=not args.no_cache)
-    _write_atomically(args.output, source.encode("utf-8"))
+    write_atomically(args.output, source.encode("utf-8"))
     print(f"wrote {args.output}")
     return 0
 
@@ -498,7 +493,7 @@ def _run_scaling_hierarchical(args) -> int:
         validation = validate_hierarchical(scaling, d=args.d, directions=args.directions,
                                            points=args.points, seed=args.seed)
         if args.figure:
-            _write_atomically(args.figure, validation.figure_pdf())
+            write_atomically(args.figure, validation.figure_pdf())
     elif args.figure:
         raise DeriveError("--figure needs --validate")
     if args.json:
@@ -526,7 +521,7 @@ def _run_scaling_weight_decay(args) -> int:
     if args.phase_diagram:
         from .scaling.figures import phase_diagram_pdf
 
-        _write_atomically(args.phase_diagram, phase_diagram_pdf(diagram))
+        write_atomically(args.phase_diagram, phase_diagram_pdf(diagram))
     if args.risk_curve:
         from .scaling.validate import lasso_risk_curve_pdf
 
@@ -538,11 +533,11 @@ def _run_scaling_weight_decay(args) -> int:
         lam = args.lam if args.lam is not None else float(diagram.noise) ** 0.5
         if not lam > 0:
             raise DeriveError(f"--lam must be positive, got {lam}")
-        _write_atomically(args.risk_curve, lasso_risk_curve_pdf(diagram, args.d, lam))
+        write_atomically(args.risk_curve, lasso_risk_curve_pdf(diagram, args.d, lam))
     if args.spectrum:
         from .scaling.validate import weight_spectrum_pdf
 
-        _write_atomically(args.spectrum, weight_spectrum_pdf(diagram))
+        write_atomically(args.spectrum, weight_spectrum_pdf(diagram))
     if args.json:
         print(diagram.to_json())
     elif args.latex:

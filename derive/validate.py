@@ -655,7 +655,7 @@ def write_outputs(evidence: Evidence, folder) -> list[str]:
     import io
     from pathlib import Path
 
-    from .files import write_atomically as _write_atomically
+    from .files import write_atomically
 
     folder = Path(folder)
     try:
@@ -670,14 +670,14 @@ def write_outputs(evidence: Evidence, folder) -> list[str]:
             buffer = io.BytesIO()
             fig.savefig(buffer, format=ext, dpi=150)
             path = folder / f"{stem}.{ext}"
-            _write_atomically(path, buffer.getvalue())
+            write_atomically(path, buffer.getvalue())
             written.append(str(path))
     finally:
         import matplotlib.pyplot as plt
 
         plt.close(fig)
     path = folder / f"{stem}.json"
-    _write_atomically(path, (evidence.to_json() + "\n").encode("utf-8"))
+    write_atomically(path, (evidence.to_json() + "\n").encode("utf-8"))
     written.append(str(path))
     return written
 
