@@ -104,7 +104,7 @@ def optimal_preprocessing(analysis) -> OptimalPreprocessing:
         _, table = _discrete(structure, z)
         transform = _with_atoms(_lookup(table), transform)
     elif expansion.parity == 0:
-        expression = _even_injective_expression(sigma, z)
+        expression = _even_injective_expression(form)
     method = ("exact (y determines z^2)" if expression is not None
               else "level sets: roots of sigma(z) = y, weights phi/|sigma'|"
               + ("; exact on the atoms" if structure.atoms else ""))
@@ -166,9 +166,10 @@ def _lookup(table):
     return transform
 
 
-def _even_injective_expression(sigma, z):
+def _even_injective_expression(form):
     """The positive root z(y) of sigma(z) = y, when sigma is injective on z > 0."""
-    half = level_set_structure(decompose(sigma, z), even=True)
+    z = form.variable
+    half = level_set_structure(form, even=True)
     if half.atoms or len(half.branches) != 1:
         return None
     branch = half.branches[0]
