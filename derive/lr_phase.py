@@ -86,7 +86,8 @@ class RateTerm:
 
     @property
     def cost(self) -> sympy.Expr:
-        """Exponent of d contributed by this term: max(i - 1, 1) + 2 j s(kappa)."""
+        """The kappa-independent part max(i - 1, 1) of this term's line; the line itself is
+        cost + 2 j s(kappa), with s(kappa) from :func:`_scale`."""
         return sympy.Integer(max(self.order - 1, 1))
 
     def to_dict(self) -> dict:
