@@ -9,7 +9,9 @@ A zero is a claim. Every ``c_k = 0`` or ``lambda_k^2 = 0`` the engine reports ca
 Non-zeros carry the same kinds (an exact non-zero value, or a numeric value whose error
 bound is smaller than its size), plus ``inequality`` for lower bounds such as
 ``lambda_k^2 >= k! c_k^2 / E[y^2]``, and ``monte-carlo`` (the last resort, non-zeros only:
-a sample mean more than five standard errors from 0, never a zero).
+a sample mean more than five standard errors from 0, never a zero) and ``quadrature``
+(non-zeros only: a nested-quadrature value more than ten times its a-posteriori error
+estimate from 0, see :mod:`derive.cubature`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ SYMMETRY = "symmetry"
 NUMERIC = "numeric"
 INEQUALITY = "inequality"
 STATISTICAL = "monte-carlo"
+#: nested quadrature with an a-posteriori error estimate (derive.cubature): non-zeros only
+QUADRATURE = "quadrature"
 UNDETERMINED = "undetermined"
 
 
@@ -42,6 +46,8 @@ class Certificate:
     def label(self) -> str:
         if self.kind == NUMERIC and self.bound is not None:
             return f"numeric(bound={self.bound:.1g})"
+        if self.kind == QUADRATURE and self.bound is not None:
+            return f"quadrature(err={self.bound:.1g})"
         if self.kind == STATISTICAL and self.bound is not None:
             return f"monte-carlo(se={self.bound:.1g})"
         return self.kind

@@ -97,6 +97,9 @@ def _multi_index_lines(m) -> list[str]:
     method = m.method or ""
     if method.startswith("monte carlo"):
         note = "Monte Carlo means +- standard error; the others are not resolved from 0"
+    elif method.startswith("nested quadrature"):
+        note = ("nested quadrature +- a-posteriori error; unlisted: 0 by a sign flip; "
+                "'?': not resolved from 0")
     elif m.bounds:
         note = "exact or numeric +- bound; all others are 0"
     else:
@@ -108,6 +111,8 @@ def _multi_index_lines(m) -> list[str]:
         bound = bounds.get(alpha)
         shown = sympy.sstr(value) if bound is None else f"{float(value):.10g} +- {bound:.1e}"
         lines.append(f"  alpha = {str(alpha):<20} c = {shown}")
+    for alpha, (value, bound) in (m.unresolved or {}).items():
+        lines.append(f"  alpha = {str(alpha):<20} c = {value:.3g} +- {bound:.1e} ?")
     lines.append("")
     lines.append(f"effective dimension   {m.effective_dimension} (the span of grad g)")
     for filtration in (m.information, m.generative, m.linear_giant_steps):

@@ -5,8 +5,11 @@ by Isserlis' theorem, spans by exact linear algebra; see :mod:`derive.tensors` a
 :mod:`derive.leap`). Non-polynomial targets: separable ones (sums of products of functions
 of one coordinate, possibly after a rotation; :mod:`derive.separable`) get every filtration;
 sums of ridge functions f(<w, z>) with non-orthogonal w get exact tensors and the first step
-of every filtration (:mod:`derive.ridge`), later steps undetermined; anything else is
-refused with a clear message rather than approximated.
+of every filtration (:mod:`derive.ridge`), later steps undetermined. Anything else with
+r <= 3 gets error-bounded coefficients by nested quadrature split at its kinks
+(:mod:`derive.cubature`) and the filtration steps those numbers and exact sign-flip
+symmetries decide (:mod:`derive.numeric_leap`); r = 4 falls back to Monte Carlo
+(:mod:`derive.montecarlo`); larger r is refused with a clear message.
 
 >>> from derive.target import parse_target
 >>> m = analyze_multi_index(parse_target("z1*z2*z3"))
@@ -72,17 +75,27 @@ class MultiIndexAnalysis:
     rotation: sympy.Matrix | None = None
     #: how the coefficients were obtained (None: polynomial or separable, from the flags)
     method: str | None = None
+    #: numeric coefficients not resolved from 0 and not 0 by symmetry: alpha -> (value, bound)
+    unresolved: dict | None = None
 
     def hermite_dict(self) -> dict:
         rows = []
         bounds = self.bounds or {}
-        for alpha, value in self.coefficients.items():
-            bound = bounds.get(alpha)
+        quadrature = self.method is not None and self.method.startswith("nested quadrature")
+        entries = [(a, v, "nonzero") for a, v in self.coefficients.items()]
+        entries += [(a, sympy.Float(v, 15), "undetermined")
+                    for a, (v, _) in (self.unresolved or {}).items()]
+        for alpha, value, status in entries:
+            bound = (bounds.get(alpha) if status == "nonzero"
+                     else self.unresolved[alpha][1])
             statistical = self.method is not None and self.method.startswith("monte carlo")
             if bound is None:
                 certificate = "exact-symbolic"
             elif statistical:
                 certificate = f"monte-carlo(se={bound:.1g})"
+            elif quadrature:
+                certificate = (f"quadrature(err={bound:.1g})" if status == "nonzero"
+                               else "undetermined")
             else:
                 certificate = f"numeric(bound={bound:.1g})"
             row = {
@@ -91,11 +104,14 @@ class MultiIndexAnalysis:
                 "exact": None if bound is not None else str(value),
                 "value": float(value),
                 "error_bound": float(bound or 0.0),
-                "status": "nonzero",
+                "status": status,
                 "certificate": certificate,
             }
             if statistical:  # a 95% confidence interval from the standard error
                 row["ci95"] = [float(value) - 1.96 * bound, float(value) + 1.96 * bound]
+            if quadrature:  # an a-posteriori estimate, not a rigorous enclosure
+                row["error"] = float(bound)
+                row["method"] = "nested quadrature"
             rows.append(row)
         return {
             "max_order": self.max_order,
@@ -106,7 +122,10 @@ class MultiIndexAnalysis:
             "convention": "probabilists' He_alpha = prod_i He_alpha_i(z_i), "
                           "c_alpha = E[g He_alpha] / alpha!; entries not listed are exactly 0"
                           + ("" if not (self.method or "").startswith("monte carlo") else
-                             " (here: not resolved from 0 by Monte Carlo)"),
+                             " (here: not resolved from 0 by Monte Carlo)")
+                          + ("" if not quadrature else
+                             " by a sign-flip symmetry; 'undetermined' rows are within "
+                             "NONZERO_FACTOR = 10 times their error of 0"),
             "method": self.method or ("separable: products of univariate expansions"
                                       if self.truncated else "polynomial basis change (Stein)"),
             "coefficients": rows,
@@ -188,6 +207,9 @@ def _embed(analysis: MultiIndexAnalysis, variables, used) -> MultiIndexAnalysis:
                                                      for a, b in analysis.bounds.items()},
         truncated=analysis.truncated,
         rotation=rotation,
+        method=analysis.method,
+        unresolved=None if analysis.unresolved is None else {
+            index(a): v for a, v in analysis.unresolved.items()},
     )
 
 
@@ -208,6 +230,11 @@ def _analyze_multi_index(target: Target, max_order: int) -> MultiIndexAnalysis:
             ridges = ridge_form(target.expression, variables)
             if ridges is not None:
                 return _analyze_ridges(ridges, target)
+            if len(variables) <= 3:
+                try:
+                    return _analyze_quadrature(target)
+                except DeriveError:
+                    pass  # e.g. not finite on the nodes: the statistical last resort says so
             if len(variables) <= 4:
                 return _analyze_monte_carlo(target)
             raise DeriveError(
@@ -357,6 +384,45 @@ def _analyze_ridges(form, target: Target) -> MultiIndexAnalysis:
         bounds=bounds or None,
         truncated=True,
         method="ridge sum: univariate expansions of each unit by Stein's identity",
+    )
+
+
+def _analyze_quadrature(target: Target) -> MultiIndexAnalysis:
+    """Nested quadrature split at the kinks (derive.cubature) and the filtrations it decides
+    (derive.numeric_leap): non-zeros from error-bounded values, zeros from sign flips."""
+    from .cubature import MAX_ORDER, hermite_table
+    from .numeric_leap import filtrations, flip_symmetries, linear_giant_steps, one_giant_step
+
+    variables = target.variables
+    r = len(variables)
+    order = MAX_ORDER if r <= 2 else 4
+    table = hermite_table(target.expression, variables, order)
+    flips = flip_symmetries(target.expression, variables)
+    information, generative = filtrations(table, flips)
+    coefficients, bounds, unresolved = {}, {}, {}
+    for alpha, value in table.values.items():
+        if any(f.kills(alpha) for f in flips):
+            continue  # exactly 0 by a sign flip
+        if table.is_nonzero(alpha):
+            coefficients[alpha] = sympy.Float(value, 15)
+            bounds[alpha] = table.errors[alpha]
+        else:
+            unresolved[alpha] = (value, table.errors[alpha])
+    return MultiIndexAnalysis(
+        coefficients=coefficients,
+        max_order=order,
+        effective_dimension=r,
+        effective_basis=tuple(tuple(sympy.Integer(int(i == j)) for j in range(r))
+                              for i in range(r)),
+        information=information,
+        generative=generative,
+        linear_giant_steps=linear_giant_steps(information),
+        one_step=one_giant_step(table, flips),
+        coordinate=CoordinateLeap(None, ()),
+        bounds=bounds,
+        truncated=True,
+        method=table.method,
+        unresolved=unresolved,
     )
 
 

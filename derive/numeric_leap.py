@@ -1,0 +1,326 @@
+"""Leap filtrations from error-bounded Hermite coefficients (nested quadrature).
+
+Input: the probabilists' Hermite coefficients c_alpha = E[g He_alpha] / alpha! of g and of
+g^2 for |alpha| <= K, each with an a-posteriori error bound (:mod:`derive.cubature`), and
+the exact sign-flip symmetries of g. The filtrations are those of THEORY.md §4 (Damian,
+Lee, Bruna 2025, Def. 5; Dandi et al. 2024, arXiv:2305.18270):
+
+- from a learned subspace S, the next order is the smallest k with
+  E[T(y) He_k(z_perp) | z_S] != 0 as a function of z_S (T(y) = y for the information leap;
+  for the generative leap any T, here tested with y and y^2). In an orthonormal basis
+  (S, perp) that function is non-zero iff one of its Hermite coefficients
+  E[T(y) He_gamma(z_S) He_beta(z_perp)] (|beta| = k, any gamma) is; numerically that needs
+  |c| > NONZERO_FACTOR x bound for some |gamma| <= K - k (the bound is rotated with the
+  coefficients: |Q| applied to the entry-wise bounds);
+- a zero at order k must hold for every gamma, so only an exact argument gives it: a flip
+  z_i -> -z_i of a set F of perpendicular coordinates with g -> eps g kills every beta with
+  (-1)^{|beta_F|} != eps (for the generative leap eps = +1 only, so that y is unchanged).
+  Such flips exist only in coordinate bases, so after a numeric direction the filtration can
+  only go on with order-1 steps (order 1 needs no zero);
+- the directions added are the range of the unfolded conditional tensor; its numeric rank
+  counts singular values above NONZERO_FACTOR x the Frobenius norm of the error matrix
+  (Weyl's inequality); a step is taken only when that lower bound meets the upper bound
+  (the perpendicular coordinates not killed by a flip), so the span is decided, and is exact
+  (coordinate vectors) when the two coincide in a coordinate basis.
+
+Anything else stops the filtration as undetermined.
+
+>>> import sympy
+>>> from derive.cubature import hermite_table
+>>> z1, z2 = sympy.symbols("z1 z2", real=True)
+>>> g = sympy.Max(z1, z2**2)
+>>> info = filtrations(hermite_table(g, (z1, z2), 4), flip_symmetries(g, (z1, z2)))[0]
+>>> [(s.order, s.basis) for s in info.steps], info.leap
+[(1, ((1, 0),)), (2, ((0, 1),))]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import combinations, product
+
+import numpy as np
+import sympy
+
+from .certificates import QUADRATURE, Certificate
+from .cubature import NONZERO_FACTOR, HermiteTable
+from .leap import Filtration, FiltrationStep, OneStepResult
+
+
+@dataclass(frozen=True)
+class Flip:
+    """g(z with the coordinates in ``flipped`` negated) = sign * g(z), proved exactly."""
+
+    flipped: frozenset
+    sign: int
+
+    def kills(self, alpha, label_preserving: bool = False) -> bool:
+        if label_preserving and self.sign != 1:
+            return False
+        parity = (-1) ** sum(alpha[i] for i in self.flipped)
+        return parity != self.sign
+
+
+#: points where a - b is evaluated before any attempt to prove a - b = 0 symbolically
+_PROBES = ((0.3, -1.7, 0.9, 2.3), (-1.1, 0.45, -0.6, 1.3), (2.2, 1.05, -1.9, -0.35))
+
+
+def _same(a, b, variables) -> bool:
+    """a == b proved exactly (structurally, by expansion or by simplify); a difference seen
+    at a probe point answers False at once."""
+    if a == b:
+        return True
+    difference = a - b
+    for probe in _PROBES:
+        value = complex(difference.evalf(subs=dict(zip(variables, probe))))
+        if abs(value) > 1e-9:
+            return False
+    if sympy.expand(difference) == 0:
+        return True
+    try:
+        return sympy.simplify(difference) == 0
+    except (TypeError, NotImplementedError):
+        return False
+
+
+def flip_symmetries(expr, variables) -> tuple[Flip, ...]:
+    """Every coordinate sign flip under which g is even or odd (checked symbolically).
+
+    >>> z1, z2 = sympy.symbols("z1 z2", real=True)
+    >>> [(sorted(f.flipped), f.sign) for f in flip_symmetries(z1 / (1 + z1**2 + z2**2), (z1, z2))]
+    [([0], -1), ([1], 1), ([0, 1], -1)]
+    """
+    out = []
+    r = len(variables)
+    for size in range(1, r + 1):
+        for flipped in combinations(range(r), size):
+            image = expr.xreplace({variables[i]: -variables[i] for i in flipped})
+            for sign in (1, -1):
+                if _same(image, sign * expr, variables):
+                    out.append(Flip(frozenset(flipped), sign))
+                    break
+    return tuple(out)
+
+
+def _killed(alpha, flips, coordinates, label_preserving) -> bool:
+    """c_alpha = 0 by a flip of coordinates within ``coordinates`` only."""
+    return any(f.flipped <= coordinates and f.kills(alpha, label_preserving) for f in flips)
+
+
+class _Tensors:
+    """E[T He_alpha] (not divided by alpha!) as dense symmetric tensors, rotatable."""
+
+    def __init__(self, values: dict, errors: dict, r: int, max_order: int, flips, square: bool):
+        self.r, self.max_order = r, max_order
+        self.tensors, self.bounds = [], []
+        label_flips = tuple(Flip(f.flipped, 1) for f in flips) if square else flips
+        for n in range(max_order + 1):
+            value = np.zeros((r,) * n)
+            bound = np.zeros((r,) * n)
+            for index in product(range(r), repeat=n):
+                alpha = tuple(index.count(i) for i in range(r))
+                if any(f.kills(alpha) for f in label_flips):
+                    continue  # exactly zero
+                scale = math.prod(math.factorial(a) for a in alpha)
+                value[index] = values[alpha] * scale
+                bound[index] = errors[alpha] * scale
+            self.tensors.append(value)
+            self.bounds.append(bound)
+
+    def rotated(self, q: np.ndarray):
+        """(tensors, bounds) in the basis of the columns of q."""
+        out, out_bounds = [], []
+        for value, bound in zip(self.tensors, self.bounds):
+            for axis in range(value.ndim):
+                value = np.moveaxis(np.tensordot(value, q, axes=([axis], [0])), -1, axis)
+                bound = np.moveaxis(np.tensordot(bound, np.abs(q), axes=([axis], [0])), -1,
+                                    axis)
+            out.append(value)
+            out_bounds.append(bound)
+        return out, out_bounds
+
+
+def _order_columns(tensors, bounds, learned: int, r: int, k: int, max_order: int):
+    """Rows: perpendicular coordinates (learned ones come first in the basis); columns:
+    (gamma on the learned ones, the other k - 1 perpendicular indices)."""
+    perp = list(range(learned, r))
+    rows, errs = [], []
+    for i in perp:
+        row, err = [], []
+        for m in range(max_order - k + 1):
+            for gamma in product(range(learned), repeat=m):
+                if list(gamma) != sorted(gamma):
+                    continue
+                for tail in product(perp, repeat=k - 1):
+                    if list(tail) != sorted(tail):
+                        continue
+                    index = tuple(gamma) + (i,) + tuple(tail)
+                    row.append(tensors[m + k][index])
+                    err.append(bounds[m + k][index])
+        rows.append(row)
+        errs.append(err)
+    return np.array(rows), np.array(errs)
+
+
+def _filtration(name: str, table: HermiteTable, flips, generative: bool):
+    r = len(table.variables)
+    K = table.max_order
+    powers = [_Tensors(table.values, table.errors, r, K, flips, False)]
+    if generative:
+        powers.append(_Tensors(table.square_values, table.square_errors, r, K, flips, True))
+    basis: list[np.ndarray] = []  # learned orthonormal directions (numeric)
+    exact: list[tuple] = []  # the same, exact, while they are coordinate vectors
+    coordinates: list[int] = []  # learned coordinates while the basis is coordinate
+    steps = []
+    tests = "y and y^2" if generative else "y"
+    while len(basis) < r:
+        coordinate_regime = len(exact) == len(basis)
+        if coordinate_regime:
+            perp = [i for i in range(r) if i not in coordinates]
+            order = coordinates + perp
+            q = np.eye(r)[:, order]
+        else:
+            u, _, _ = np.linalg.svd(np.stack(basis, axis=1), full_matrices=True)
+            q = np.concatenate([np.stack(basis, axis=1), u[:, len(basis):]], axis=1)
+            perp = None
+        learned = len(basis)
+        found = None
+        for k in range(1, K + 1):
+            blocks, error_blocks = [], []
+            for tensors in powers:
+                rotated, rotated_bounds = tensors.rotated(q)
+                block, error = _order_columns(rotated, rotated_bounds, learned, r, k, K)
+                blocks.append(block)
+                error_blocks.append(error)
+            matrix, errors = np.hstack(blocks), np.hstack(error_blocks)
+            seen = np.abs(matrix) > NONZERO_FACTOR * errors
+            if seen.any():
+                found = (k, matrix, errors)
+                break
+            if not coordinate_regime:
+                return Filtration(name, tuple(steps), len(basis), r,
+                                  f"nothing is resolved at order {k} after a numeric direction, "
+                                  f"and a zero there needs an exact symmetry in that basis")
+            perp_set = frozenset(perp)
+            betas = [b for b in product(range(k + 1), repeat=r) if sum(b) == k
+                     and all(b[i] == 0 for i in coordinates)]
+            if not all(_killed(b, flips, perp_set, generative) for b in betas):
+                return Filtration(name, tuple(steps), len(basis), r,
+                                  f"E[{'h' if generative else 'y h'}_{k}(z_perp) | "
+                                  f"{'y, ' if generative else ''}z_S] is neither resolved from "
+                                  f"0 (tests {tests}, Hermite orders <= {K}) nor 0 by a "
+                                  f"symmetry")
+        if found is None:
+            return Filtration(name, tuple(steps), len(basis), r,
+                              f"nothing is resolved up to Hermite order {K}")
+        k, matrix, errors = found
+        singular_u, singular, _ = np.linalg.svd(matrix)
+        noise = float(np.linalg.norm(errors))
+        lower = int(np.sum(singular > NONZERO_FACTOR * noise))
+        if coordinate_regime:
+            # rows (perpendicular coordinates) that a flip kills at this order for every gamma
+            perp_set = frozenset(perp)
+            live = [i for i in perp if not all(
+                _killed(b, flips, perp_set, generative)
+                for b in product(range(k + 1), repeat=r)
+                if sum(b) == k and b[i] >= 1 and all(b[j] == 0 for j in coordinates))]
+            upper = len(live)
+        else:
+            live = None
+            upper = r - learned
+        if learned == 0 and not generative:
+            # nothing to condition on: the matrix is the whole unfolded C_k, not a truncation
+            upper = min(upper, matrix.shape[1])
+        bound = float(errors.max())
+        if lower < upper or lower == 0:
+            return Filtration(name, tuple(steps), len(basis), r,
+                              f"the order-{k} step is resolved in {lower} of up to {upper} "
+                              f"directions; the rest is neither resolved nor 0 by a symmetry")
+        reason = (f"E[{'T(y)' if generative else 'y'} He_{k}(z_perp) He_gamma(z_S)] resolved "
+                  f"from 0 (|c| > {NONZERO_FACTOR:g} x its quadrature error; tests {tests})"
+                  + (f"; orders below {k} vanish by sign-flip symmetries of the "
+                     f"perpendicular coordinates" if k > 1 else ""))
+        if coordinate_regime and lower == len(live):
+            added = []
+            for i in live:
+                vector = tuple(sympy.Integer(int(j == i)) for j in range(r))
+                added.append(vector)
+                exact.append(vector)
+                coordinates.append(i)
+                basis.append(np.eye(r)[:, i])
+            step_basis = tuple(added)
+        else:
+            rows = perp if coordinate_regime else list(range(learned, r))
+            q_perp = q[:, learned:] if not coordinate_regime else np.eye(r)[:, rows]
+            new = [q_perp @ singular_u[:, j] for j in range(lower)]
+            new = [_positive(v) for v in new]
+            step_basis = tuple(tuple(sympy.Float(x, 12) for x in v) for v in new)
+            basis += new
+        steps.append(FiltrationStep(k, step_basis, Certificate(QUADRATURE, reason, bound)))
+    return Filtration(name, tuple(steps), len(basis), r)
+
+
+def _positive(v: np.ndarray) -> np.ndarray:
+    """The sign convention of a numeric direction: first non-negligible entry positive."""
+    return v if v[int(np.argmax(np.abs(v) > 1e-12))] > 0 else -v
+
+
+def filtrations(table: HermiteTable, flips) -> tuple[Filtration, Filtration]:
+    """(information, generative) filtrations, as far as they are decided."""
+    return (_filtration("information leap", table, flips, False),
+            _filtration("generative leap", table, flips, True))
+
+
+def one_giant_step(table: HermiteTable, flips) -> tuple[OneStepResult, ...]:
+    """Span of range(C_k), k <= l, for one step with batch n = Theta(d^l) (Dandi et al.
+    2024), while the numeric rank is decided (lower bound = coordinates not killed)."""
+    r, K = len(table.variables), table.max_order
+    tensors = _Tensors(table.values, table.errors, r, K, flips, False)
+    out = []
+    blocks, error_blocks = [], []
+    for ell in range(1, K + 1):
+        block, error = _order_columns(tensors.tensors, tensors.bounds, 0, r, ell, ell)
+        blocks.append(block)
+        error_blocks.append(error)
+        matrix, errors = np.hstack(blocks), np.hstack(error_blocks)
+        u, singular, _ = np.linalg.svd(matrix)
+        lower = int(np.sum(singular > NONZERO_FACTOR * float(np.linalg.norm(errors))))
+        everything = frozenset(range(r))
+        live = [i for i in range(r) if not all(
+            _killed(a, flips, everything, False)
+            for k in range(1, ell + 1)
+            for a in product(range(k + 1), repeat=r) if sum(a) == k and a[i] >= 1)]
+        if lower < min(len(live), matrix.shape[1]):
+            break  # the rank is not decided
+        if lower == len(live):
+            # the rows outside ``live`` are exactly 0: the span is that of the live coordinates
+            step_basis = tuple(tuple(sympy.Integer(int(j == i)) for j in range(r)) for i in live)
+        else:
+            step_basis = tuple(tuple(sympy.Float(x, 12) for x in _positive(u[:, j]))
+                               for j in range(lower))
+        out.append(OneStepResult(ell, lower, step_basis))
+        if lower == r:
+            break
+    return tuple(out)
+
+
+def linear_giant_steps(information: Filtration) -> Filtration:
+    """Repeated steps with batch n = Theta(d): the order-1 prefix of the information
+    filtration (Dandi et al. 2024, arXiv:2305.18270)."""
+    name = "giant steps with batch n = Theta(d)"
+    prefix = []
+    for step in information.steps:
+        if step.order != 1:
+            break
+        prefix.append(step)
+    learned = sum(s.dimension_added for s in prefix)
+    r = information.effective_dimension
+    if learned == r:
+        return Filtration(name, tuple(prefix), learned, r)
+    if len(prefix) < len(information.steps):
+        return Filtration(name, tuple(prefix), learned, r, None,
+                          f"the next direction needs order "
+                          f"{information.steps[len(prefix)].order}: no first-order coupling "
+                          f"to the remaining directions")
+    return Filtration(name, tuple(prefix), learned, r, information.undetermined)
