@@ -3,7 +3,7 @@
 Input: the probabilists' Hermite coefficients c_alpha = E[g He_alpha] / alpha! of g and of
 g^2 for |alpha| <= K, each with an a-posteriori error bound (:mod:`derive.cubature`), and
 the exact sign-flip symmetries of g. The filtrations are those of THEORY.md §4 (Damian,
-Lee, Bruna 2025, Def. 5; Dandi et al. 2024, arXiv:2305.18270):
+Lee, Bruna 2025, arXiv:2506.05500, Def. 5; Dandi et al. 2024, arXiv:2305.18270):
 
 - from a learned subspace S, the next order is the smallest k with
   E[T(y) He_k(z_perp) | z_S] != 0 as a function of z_S (T(y) = y for the information leap;

@@ -3,18 +3,21 @@ sums (derive.cubature), and the filtration steps its numbers decide (derive.nume
 
 Sources of the reference values:
 
-- Stein's identity (Stein 1981; for Hermite tensors Damian, Lee, Bruna 2025, arXiv:2502.xxxx
-  §2 and THEORY.md §4): c_{e_i} = E[g z_i] = E[d g / d z_i], with the distributional
-  derivative of a jump (d sign(z)/dz = 2 delta(z));
+- Stein's identity (Stein, Ann. Statist. 1981, Lemma 1; THEORY.md §4 for Hermite tensors):
+  c_{e_i} = E[g z_i] = E[d g / d z_i], with the distributional derivative of a jump
+  (d sign(z)/dz = 2 delta(z));
 - the exact engines of this package on targets they also handle (Stein's identity for
   polynomials, derive.tensors; products of one-coordinate expansions, derive.separable);
 - Parseval's identity for the orthogonal basis He_alpha / sqrt(alpha!):
   sum_alpha alpha! c_alpha^2 = E[g^2], so every truncation is <= E[g^2];
-- E[max(z1, z2, z3)] = 3 / (2 sqrt(pi)) (expected maximum of three standard normals,
-  David & Nagaraja, Order Statistics, 3rd ed., Table/§3.2);
+- E[max(z1, z2, z3)] = 3 / (2 sqrt(pi)), the expected maximum of three standard normals,
+  by Stein: 3 E[z1 1{z1 > z2, z1 > z3}] = 3 E[delta(z1 - z2) 1{z1 > z3} + delta(z1 - z3)
+  1{z1 > z2}] = 6 int phi(t)^2 Phi(t) dt = 6 / (2 sqrt(pi)) * E_{t ~ N(0, 1/2)}[Phi(t)]
+  = 6 / (4 sqrt(pi));
 - rotation covariance of Hermite tensors: for g'(z) = g(Q z), C_k' = C_k x_1 Q ... x_k Q
   (He_k(Q^T z) = Q^T-rotated He_k(z) for orthogonal Q), so orders are invariant and learned
-  subspaces rotate by Q^T (Damian, Lee, Bruna 2025, Def. 5 is basis-free).
+  subspaces rotate by Q^T (Damian, Lee, Bruna 2025, arXiv:2506.05500, Def. 5 is
+  basis-free).
 
 Hand derivations of the expected leaps (information leap l, generative leap l*):
 
