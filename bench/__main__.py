@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import analyze, codegen, leap, report, scaling, simulate, threshold
+from . import analyze, codegen, cubature, leap, report, scaling, simulate, threshold
 
 #: subcommand -> (module, one-line description)
 BENCHES = {
@@ -25,6 +25,8 @@ BENCHES = {
                               "binned Monte Carlo estimate run to the same 4 digits")),
     "report": (report, ("time derive report per target, split into derivation, rendering, "
                         "figures and LaTeX, against the 20 s goal and a bare LaTeX run")),
+    "cubature": (cubature, ("time the nested quadrature of multi-index Hermite coefficients "
+                            "(r <= 3, non-separable) against Monte Carlo at equal accuracy")),
     "scaling": (scaling, ("time a 50-point LASSO state-evolution risk curve against "
                           "scikit-learn simulations run to 1%% standard error")),
 }
