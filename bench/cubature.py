@@ -113,9 +113,9 @@ def run(repeat: int, quick: bool, budget: float, progress: bool) -> dict:
         print_progress(progress, f"cubature: {text}")
         target = parse_target(text)
         variables = tuple(v for v in target.variables if v in target.expression.free_symbols)
-        seconds, quad = best_of(lambda: hermite_table(target.expression, variables, ORDER),
-                                repeat)
-        analyze_seconds, _ = best_of(lambda: derive.analyze(text), repeat)
+        seconds, quad = best_of(
+            lambda expr=target.expression, v=variables: hermite_table(expr, v, ORDER), repeat)
+        analyze_seconds, _ = best_of(lambda t=text: derive.analyze(t), repeat)
         mc = _monte_carlo(target.expression, variables, budget)
         deviation = max(abs(quad.values[a] - m) / se if se > 0 else 0.0
                         for a, (m, se) in mc["table"].items())
@@ -150,16 +150,16 @@ def render(result: dict) -> str:
         ])
     s = result["settings"]
     out = [
-        f"Hermite coefficients |alpha| <= {ORDER} of non-separable multi-index targets: nested "
-        f"quadrature vs Monte Carlo at equal accuracy (max error {GOAL:g}); best of "
-        f"{s['repeat']}, Monte Carlo budget {s['budget_seconds']:g} s per target",
+        (f"Hermite coefficients |alpha| <= {ORDER} of non-separable multi-index targets: "
+         f"nested quadrature vs Monte Carlo at equal accuracy (max error {GOAL:g}); best of "
+         f"{s['repeat']}, Monte Carlo budget {s['budget_seconds']:g} s per target"),
         "",
         table(["target", "r", "quad", "quad err", "analyze", "MC N", "MC time", "MC se",
                "MC @goal", "ratio", "MC se @quad", "dev/se"],
               rows, right=set(range(1, 12))),
         "",
-        f"median ratio (MC time at {GOAL:g} / quadrature time): "
-        f"{format_ratio(result['summary']['median_ratio_at_goal'], False)}",
+        (f"median ratio (MC time at {GOAL:g} / quadrature time): "
+         f"{format_ratio(result['summary']['median_ratio_at_goal'], False)}"),
         "'~': extrapolated from the last Monte Carlo level with SE ~ N^-1/2, time ~ N.",
         "MC se @quad: the largest standard error Monte Carlo reaches in the quadrature's time.",
         "dev/se: largest |quadrature - MC mean| over the coefficients, in MC standard errors.",

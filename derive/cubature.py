@@ -228,7 +228,7 @@ def _levels(expr, variables):
 
 def _tanh_sinh(h: float):
     """(s, 1 - s, weights) on (0, 1): s = (1 + tanh(pi/2 sinh t)) / 2, t = k h."""
-    n = int(math.ceil(T_MAX / h))
+    n = math.ceil(T_MAX / h)
     t = np.arange(-n, n + 1) * h
     u = 0.5 * math.pi * np.sinh(t)
     s, complement = expit(2 * u), expit(-2 * u)

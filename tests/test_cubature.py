@@ -43,6 +43,7 @@ Hand derivations of the expected leaps (information leap l, generative leap l*):
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -124,7 +125,7 @@ def test_error_estimate_is_honest_when_a_kink_is_not_located():
     sigma = math.sqrt(2)
     cuts = [k * math.pi for k in range(-12, 13)]
     exact = sum(integrate.quad(lambda s: abs(math.sin(s)) * stats.norm.pdf(s, scale=sigma),
-                               a, b, epsabs=1e-15)[0] for a, b in zip(cuts, cuts[1:]))
+                               a, b, epsabs=1e-15)[0] for a, b in itertools.pairwise(cuts))
     assert abs(t.values[(0, 0)] - exact) <= t.errors[(0, 0)]
 
 
