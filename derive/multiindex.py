@@ -229,7 +229,7 @@ def _analyze_multi_index(target: Target, max_order: int) -> MultiIndexAnalysis:
 
             ridges = ridge_form(target.expression, variables)
             if ridges is not None:
-                return _analyze_ridges(ridges, target)
+                return _continue_numerically(_analyze_ridges(ridges, target), target)
             if len(variables) <= 3:
                 try:
                     return _analyze_quadrature(target)
@@ -245,9 +245,10 @@ def _analyze_multi_index(target: Target, max_order: int) -> MultiIndexAnalysis:
                 f"function in neither way"
             )
         try:
-            return _analyze_separable(form, target, rotation)
+            analysis = _analyze_separable(form, target, rotation)
         except DeriveError as exc:
             raise DeriveError(f"'{target.text}': a one-coordinate factor fails: {exc}")
+        return _continue_numerically(analysis, target)
     if poly.total_degree() > MAX_DEGREE:
         raise DeriveError(
             f"'{target.text}': degree {poly.total_degree()} too large for the exact "
@@ -385,6 +386,37 @@ def _analyze_ridges(form, target: Target) -> MultiIndexAnalysis:
         truncated=True,
         method="ridge sum: univariate expansions of each unit by Stein's identity",
     )
+
+
+def _continue_numerically(analysis: MultiIndexAnalysis, target: Target) -> MultiIndexAnalysis:
+    """Where an exact (separable or ridge) filtration stops as undetermined and r <= 3, the
+    nested-quadrature filtration (derive.numeric_leap) continues it, if it is complete and
+    repeats the exact steps first (derive.numeric_leap.extend); the coefficients stay exact."""
+    from dataclasses import replace
+
+    from .cubature import MAX_ORDER, MAX_VARIABLES, hermite_table
+    from .numeric_leap import extend, filtrations, flip_symmetries, linear_giant_steps
+
+    variables = target.variables
+    pending = [f for f in (analysis.information, analysis.generative)
+               if f.undetermined is not None]
+    if len(variables) > MAX_VARIABLES or not pending or \
+            analysis.effective_dimension != len(variables):
+        return analysis
+    try:
+        table = hermite_table(target.expression, variables,
+                              MAX_ORDER if len(variables) <= 2 else 4)
+    except DeriveError:
+        return analysis
+    information, generative = filtrations(table, flip_symmetries(target.expression, variables))
+    updates = {}
+    for name, numeric in (("information", information), ("generative", generative)):
+        extended = extend(getattr(analysis, name), numeric)
+        if extended is not None:
+            updates[name] = extended
+    if "information" in updates and analysis.linear_giant_steps.undetermined is not None:
+        updates["linear_giant_steps"] = linear_giant_steps(updates["information"])
+    return replace(analysis, **updates) if updates else analysis
 
 
 def _analyze_quadrature(target: Target) -> MultiIndexAnalysis:

@@ -324,3 +324,47 @@ def linear_giant_steps(information: Filtration) -> Filtration:
                           f"{information.steps[len(prefix)].order}: no first-order coupling "
                           f"to the remaining directions")
     return Filtration(name, tuple(prefix), learned, r, information.undetermined)
+
+
+def _span_projector(basis) -> np.ndarray:
+    if not basis:
+        return np.zeros((0, 0))
+    m = np.array([[float(x) for x in v] for v in basis]).T
+    q, _ = np.linalg.qr(m)
+    return q @ q.T
+
+
+def _exact(vector) -> bool:
+    return all(isinstance(x, sympy.Expr) and not x.has(sympy.Float) for x in vector)
+
+
+def extend(exact: Filtration, numeric: Filtration) -> Filtration | None:
+    """An exact filtration that stopped as undetermined, continued by a complete numeric one.
+
+    Returns None unless the numeric filtration is complete and its first steps repeat the
+    exact steps (same orders, same spans to 1e-8): then the exact steps are kept and the
+    numeric ones appended. A last step that adds the orthogonal complement of exact
+    directions gets the exact complement as its basis (the complement is determined).
+    """
+    if numeric.leap is None or exact.undetermined is None or exact.stopped is not None:
+        return None
+    r = numeric.effective_dimension
+    if exact.effective_dimension != r or len(numeric.steps) <= len(exact.steps):
+        return None
+    for e, q in zip(exact.steps, numeric.steps):
+        if e.order != q.order or not np.allclose(_span_projector(e.basis),
+                                                 _span_projector(q.basis), atol=1e-8):
+            return None
+    steps = list(exact.steps) + list(numeric.steps[len(exact.steps):])
+    previous = [v for s in steps[:-1] for v in s.basis]
+    last = steps[-1]
+    if all(_exact(v) for v in previous) and not all(_exact(v) for v in last.basis):
+        if previous:
+            null = sympy.Matrix([list(v) for v in previous]).nullspace()
+        else:
+            null = [sympy.eye(r).col(i) for i in range(r)]
+        complement = sympy.GramSchmidt(null, True) if null else []
+        if len(complement) == last.dimension_added:
+            basis = tuple(tuple(sympy.radsimp(x) for x in v) for v in complement)
+            steps[-1] = FiltrationStep(last.order, basis, last.certificate)
+    return Filtration(exact.name, tuple(steps), r, r)

@@ -80,7 +80,12 @@ def test_symmetric_ridges_need_order_two():
     assert [s.order for s in m.information.steps] == [1, 2]
     assert m.information.leap == 2
     assert m.linear_giant_steps.stopped and not m.linear_giant_steps.complete
-    assert m.generative.leap is None  # 1 or 2: a label transform might see e2 at order 1
+    # generative: the flip z2 -> -z2 fixes y and z1, so E[T(y) z2 | z1] = 0 for every label
+    # transform T; the ridge engine stops there, the nested quadrature (derive.cubature)
+    # resolves E[y He_2(z2) | z1] != 0 and continues: generative leap 2, steps e1 then e2
+    assert [s.order for s in m.generative.steps] == [1, 2]
+    assert m.generative.steps[1].certificate.kind == "quadrature"
+    assert m.generative.leap == 2
 
 
 def test_three_tanh_units():
