@@ -80,6 +80,8 @@ FINEST_STEP = {1: 1 / 32, 2: 1 / 16, 3: 1 / 8}
 #: Gauss-Legendre check rule: panels per cell x nodes per panel
 CHECK_PANELS = {1: (1, 24), 2: (1, 16), 3: (1, 10)}
 MAX_POLY_DEGREE = 4
+#: pairs of breakpoint polynomials whose crossings are located (resultants) per level
+MAX_PAIRS = 28
 #: points per chunk of the outermost variable (bounds memory for r = 3)
 CHUNK_POINTS = 600_000
 
@@ -114,7 +116,7 @@ def kink_arguments(expr: sympy.Expr, variables) -> tuple[list[sympy.Expr], list[
     Returns (arguments, names of constructs whose breakpoints are not described).
 
     >>> z1, z2 = sympy.symbols("z1 z2", real=True)
-    >>> kink_arguments(sympy.sign(z1) * sympy.Max(z2 - z1, 0), (z1, z2))[0]
+    >>> sorted(kink_arguments(sympy.sign(z1) * sympy.Max(z2 - z1, 0), (z1, z2))[0], key=str)
     [z1, z1 - z2]
     """
     found: list[sympy.Expr] = []
@@ -199,7 +201,11 @@ def _project(arguments, x, outer_names):
         outer.append(poly.LC())
         if poly.degree() >= 2:
             outer.append(sympy.discriminant(poly))
-    for p, q in combinations(polys, 2):
+    pairs = list(combinations(polys, 2))
+    if len(pairs) > MAX_PAIRS:
+        unlocated.append(f"crossings of {len(polys)} breakpoint curves in {x}")
+        pairs = []
+    for p, q in pairs:
         outer.append(sympy.resultant(p, q))
     return roots, _distinct(outer, outer_names), unlocated
 

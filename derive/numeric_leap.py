@@ -31,7 +31,7 @@ Anything else stops the filtration as undetermined.
 >>> g = sympy.Max(z1, z2**2)
 >>> info = filtrations(hermite_table(g, (z1, z2), 4), flip_symmetries(g, (z1, z2)))[0]
 >>> [(s.order, s.basis) for s in info.steps], info.leap
-[(1, ((1, 0),)), (2, ((0, 1),))]
+([(1, ((1, 0),)), (2, ((0, 1),))], 2)
 """
 
 from __future__ import annotations

@@ -232,6 +232,22 @@ def test_relu_sum_times_coordinate_through_quadrature():
     assert np.allclose(first, np.array([3, 1]) / math.sqrt(10), atol=1e-9)
 
 
+def test_exact_filtration_continued_by_quadrature():
+    # relu(z1 + z2) z1 is separable after a rotation; the exact engine learns C_1's direction
+    # (3, 1)/sqrt(10) and stops (the rotated step breaks its product structure). The
+    # quadrature filtration repeats that step and finds the rest at order 1; in the plane the
+    # last step is the orthogonal complement of an exact vector, hence exact too.
+    m = derive.analyze("relu(z1 + z2)*z1").multi_index
+    assert m.method is None  # the coefficients stay those of the exact engine
+    steps = m.information.steps
+    assert [(s.order, s.certificate.kind) for s in steps] == [(1, "exact-symbolic"),
+                                                              (1, "quadrature")]
+    root10 = sympy.sqrt(10)
+    assert steps[0].basis == ((3 * root10 / 10, root10 / 10),)
+    assert steps[1].basis == ((-root10 / 10, 3 * root10 / 10),)
+    assert m.information.leap == 1 and m.linear_giant_steps.leap == 1
+
+
 def test_undetermined_rather_than_a_guess():
     # Gaussian parity: E[h_2(z_perp) | y] = 0 holds (y is independent of |z_i|), but no sign
     # flip proves it and T(y) = y^2 = 1 carries nothing: the generative leap is undetermined
