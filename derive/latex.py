@@ -36,15 +36,19 @@ def analysis_latex(analysis) -> str:
         index_label = "\\alpha"
         m = analysis.multi_index
         bounds = m.bounds or {}
-        for alpha, value in m.coefficients.items():
-            numeric = alpha in bounds
+        # the labels of the JSON rows (numeric, quadrature, Monte Carlo or exact; unresolved
+        # quadrature rows as 'undetermined')
+        labels = {tuple(row["multi_index"]): row for row in m.hermite_dict()["coefficients"]}
+        entries = [(a, v, "nonzero") for a, v in m.coefficients.items()]
+        entries += [(a, v, "undetermined") for a, (v, _) in (m.unresolved or {}).items()]
+        for alpha, value, status in entries:
+            numeric = alpha in bounds or status == "undetermined"
             rows.append({
                 "order": "(" + ", ".join(map(str, alpha)) + ")",
                 "exact": None if numeric else sympy.latex(value),
                 "value": f"{float(value):.12g}",
-                "status": "nonzero",
-                "certificate": escape(f"numeric(bound={bounds[alpha]:.1g})" if numeric
-                                      else "exact-symbolic"),
+                "status": status,
+                "certificate": escape(labels[alpha]["certificate"]),
             })
         for filtration in (m.information, m.generative, m.linear_giant_steps):
             orders = ", ".join(f"{s.order} (+{s.dimension_added})" for s in filtration.steps)
