@@ -112,7 +112,7 @@ def _multi_index_lines(m) -> list[str]:
         shown = sympy.sstr(value) if bound is None else f"{float(value):.10g} +- {bound:.1e}"
         lines.append(f"  alpha = {str(alpha):<20} c = {shown}")
     for alpha, (value, bound) in (m.unresolved or {}).items():
-        lines.append(f"  alpha = {str(alpha):<20} c = {value:.3g} +- {bound:.1e} ?")
+        lines.append(f"  alpha = {alpha!s:<20} c = {value:.3g} +- {bound:.1e} ?")
     lines.append("")
     lines.append(f"effective dimension   {m.effective_dimension} (the span of grad g)")
     for filtration in (m.information, m.generative, m.linear_giant_steps):

@@ -262,8 +262,10 @@ def _filtration(name: str, table: HermiteTable, flips, generative: bool):
 
 
 def _positive(v: np.ndarray) -> np.ndarray:
-    """The sign convention of a numeric direction: first non-negligible entry positive."""
-    return v if v[int(np.argmax(np.abs(v) > 1e-12))] > 0 else -v
+    """The sign convention of a numeric direction: first non-negligible entry positive;
+    entries below 1e-12 (rounding of an orthonormal basis) are shown as 0."""
+    v = np.where(np.abs(v) < 1e-12, 0.0, v)
+    return v if v[int(np.argmax(np.abs(v) > 0))] > 0 else -v
 
 
 def filtrations(table: HermiteTable, flips) -> tuple[Filtration, Filtration]:
