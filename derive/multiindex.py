@@ -6,10 +6,12 @@ by Isserlis' theorem, spans by exact linear algebra; see :mod:`derive.tensors` a
 of one coordinate, possibly after a rotation; :mod:`derive.separable`) get every filtration;
 sums of ridge functions f(<w, z>) with non-orthogonal w get exact tensors and the first step
 of every filtration (:mod:`derive.ridge`), later steps undetermined. Anything else with
-r <= 3 gets error-bounded coefficients by nested quadrature split at its kinks
-(:mod:`derive.cubature`) and the filtration steps those numbers and exact sign-flip
-symmetries decide (:mod:`derive.numeric_leap`); r = 4 falls back to Monte Carlo
-(:mod:`derive.montecarlo`); larger r is refused with a clear message.
+r <= 4 gets error-bounded coefficients by nested quadrature split at its kinks
+(:mod:`derive.cubature`; for r = 4 only while the split grid stays small) and the filtration
+steps those numbers and exact sign-flip symmetries decide (:mod:`derive.numeric_leap`);
+what the quadrature cannot take (r = 4 with many kinks, a target not finite on the nodes)
+falls back to Monte Carlo (:mod:`derive.montecarlo`); larger r is refused with a clear
+message.
 
 >>> from derive.target import parse_target
 >>> m = analyze_multi_index(parse_target("z1*z2*z3"))
@@ -230,11 +232,12 @@ def _analyze_multi_index(target: Target, max_order: int) -> MultiIndexAnalysis:
             ridges = ridge_form(target.expression, variables)
             if ridges is not None:
                 return _continue_numerically(_analyze_ridges(ridges, target), target)
-            if len(variables) <= 3:
+            if len(variables) <= 4:
                 try:
                     return _analyze_quadrature(target)
                 except DeriveError:
-                    pass  # e.g. not finite on the nodes: the statistical last resort says so
+                    pass  # not finite on the nodes, or (r = 4) too many cells: the
+                    # statistical last resort says so
             if len(variables) <= 4:
                 return _analyze_monte_carlo(target)
             raise DeriveError(

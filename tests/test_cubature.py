@@ -290,3 +290,30 @@ def test_cli_json_and_staircase(cli):
     graph = cli("staircase", "max(z1, z2**2)", "--format", "json")
     assert graph.returncode == 0, graph.stderr
     assert any(edge["order"] == 2 for edge in json.loads(graph.stdout)["edges"])
+
+
+def test_four_variables_without_kinks():
+    # g = z1 z2 exp(-(z3^2 + z4^2)/2) by the four-variable rule (separable, so the exact value
+    # is a product of one-dimensional Gaussian integrals): E[exp(-z^2/2)] = 1/sqrt(2) and
+    # E[exp(-z^2/2) He_2(z)] / 2! = (1/(2 sqrt 2) - 1/sqrt 2) / 2 = -1/(4 sqrt 2), so
+    # c_(1,1,0,0) = 1/2 and c_(1,1,2,0) = -1/8; c_(1,0,0,0) = 0 (odd in z1).
+    z3, z4 = sympy.symbols("z3 z4", real=True)
+    g = z1 * z2 * sympy.exp(-(z3**2 + z4**2) / 2)
+    t = hermite_table(g, (z1, z2, z3, z4), 4)
+    assert abs(t.values[(1, 1, 0, 0)] - 0.5) <= t.errors[(1, 1, 0, 0)] + 1e-12
+    assert abs(t.values[(1, 1, 2, 0)] + 0.125) <= t.errors[(1, 1, 2, 0)] + 1e-12
+    assert max(t.errors[(1, 1, 0, 0)], t.errors[(1, 1, 2, 0)]) < 1e-4
+    assert abs(t.values[(1, 0, 0, 0)]) <= t.errors[(1, 0, 0, 0)] + 1e-12
+
+
+def test_four_variables_dispatch():
+    # tanh(z1 z2 + z3 z4) is unchanged by the flips of (z1, z2) and of (z3, z4), which kill
+    # every order-1 coefficient for every label transform; C_2 has the blocks
+    # c_(1,1,0,0) = c_(0,0,1,1) != 0, rank 4: l = l* = 2 in one step of dimension 4. With a
+    # kink (sign) a four-variable target goes to Monte Carlo instead.
+    m = derive.analyze("tanh(z1*z2 + z3*z4)").multi_index
+    assert m.method.startswith("nested quadrature")
+    assert m.information.leap == 2 and m.generative.leap == 2
+    assert [s.dimension_added for s in m.information.steps] == [4]
+    kinked = derive.analyze("tanh(z1)*sign(z1 + z2 + z3 + z4)").multi_index
+    assert kinked.method.startswith("monte carlo")
