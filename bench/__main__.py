@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import analyze, codegen, leap, report, scaling, simulate, threshold
+from . import analyze, codegen, leap, matrix_sensing, report, scaling, simulate, threshold
 
 #: subcommand -> (module, one-line description)
 BENCHES = {
@@ -27,6 +27,9 @@ BENCHES = {
                         "figures and LaTeX, against the 20 s goal and a bare LaTeX run")),
     "scaling": (scaling, ("time a 50-point LASSO state-evolution risk curve against "
                           "scikit-learn simulations run to 1%% standard error")),
+    "matrix-sensing": (matrix_sensing, ("time a 50-point nuclear-norm (quadratic network) "
+                                        "state-evolution risk curve against network "
+                                        "simulations run to the same accuracy")),
 }
 
 
