@@ -268,6 +268,26 @@ def lasso_risk_curve_pdf(diagram, d: int, lam: float, points: int = 50) -> bytes
                           f"gamma = {diagram.gamma}, noise = {diagram.noise}")
 
 
+def quadratic_risk_curve_pdf(diagram, d: int, lam: float, points: int = 50,
+                             seed: int = 0) -> bytes:
+    """State-evolution risk of the quadratic network (nuclear-norm matrix sensing,
+    solvers/matrix_sensing_se.py) against n at fixed lambda, 50 points from n = D/4 to 16 D,
+    D = d(d+1)/2, with the zero predictor's risk 2 |S*|_F^2 / d for reference."""
+    from solvers.matrix_sensing_se import matrix_sensing_risk_curve
+
+    from .figures import risk_curve_pdf
+
+    teacher = np.arange(1, d + 1, dtype=float) ** (-float(diagram.gamma))
+    dim = d * (d + 1) // 2
+    ns = np.unique(np.geomspace(max(dim // 4, 2), 16 * dim, points).astype(int))
+    curve = matrix_sensing_risk_curve(teacher, ns, lam, float(diagram.noise), seed=seed)
+    null = [2 * float(np.sum(teacher**2)) / d] * len(ns)
+    return risk_curve_pdf([("nuclear-norm state evolution", ns, [p.risk for p in curve]),
+                           ("zero predictor", ns, null)],
+                          xlabel="n", title=f"quadratic, d = {d}, lambda = {lam:g}, "
+                          f"gamma = {diagram.gamma}, noise = {diagram.noise}")
+
+
 def weight_spectrum_pdf(diagram, lams=(0.3, 3.0), seed: int = 0) -> bytes:
     """Weight spectra at two weight decays (vector PDF): the outliers that follow the
     teacher's power law, and the zeros the penalty creates (the larger lambda kills more).
