@@ -77,7 +77,6 @@ class MatrixSensingFixedPoint:
     converged: bool
     calibration_error: float = 0.0
 
-
     def to_dict(self) -> dict:
         return dict(self.__dict__)
 
@@ -94,7 +93,7 @@ def symmetric_noise(d: int, samples: int, seed: int = 0) -> np.ndarray:
     return (b + np.swapaxes(b, 1, 2)) / 2
 
 
-def denoiser_moments(teacher_scaled: np.ndarray, tau: float, t: float, noise: np.ndarray):
+def denoiser_moments(teacher_scaled: np.ndarray, tau: float, t: float, draws: np.ndarray):
     """E|eta(S'* + tau W; t) - S'*|_F^2, E[div eta] and E[rank eta] over the given draws of W,
     S'* = diag(teacher_scaled) (the eigenbasis of the teacher is immaterial: W is invariant).
 
@@ -104,7 +103,7 @@ def denoiser_moments(teacher_scaled: np.ndarray, tau: float, t: float, noise: np
     (0.0, 0.0, 0.0)
     """
     s = np.asarray(teacher_scaled, dtype=float)
-    x = tau * noise + np.diag(s)[None, :, :]
+    x = tau * draws + np.diag(s)[None, :, :]
     values, vectors = np.linalg.eigh(x)
     shrunk = np.sign(values) * np.maximum(np.abs(values) - t, 0.0)
     # |U f U^T - S|^2 = |f|^2 - 2 sum_i f_i sum_a U_ai^2 s_a + |s|^2
