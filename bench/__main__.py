@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import analyze, codegen, cubature, leap, report, scaling, simulate, threshold
+from . import (analyze, codegen, cubature, leap, matrix_sensing, report, scaling, simulate,
+               threshold)
 
 #: subcommand -> (module, one-line description)
 BENCHES = {
@@ -29,6 +30,9 @@ BENCHES = {
                             "(r <= 3, non-separable) against Monte Carlo at equal accuracy")),
     "scaling": (scaling, ("time a 50-point LASSO state-evolution risk curve against "
                           "scikit-learn simulations run to 1%% standard error")),
+    "matrix-sensing": (matrix_sensing, ("time a 50-point nuclear-norm (quadratic network) "
+                                        "state-evolution risk curve against network "
+                                        "simulations run to the same accuracy")),
 }
 
 

@@ -169,7 +169,8 @@ def _add_scaling_parser(sub) -> None:
                     help="diagonal: write the state-evolution risk curve in n at --d, --lam")
     wd.add_argument("--spectrum", default=None, metavar="PDF",
                     help="write the learned weight spectrum at two weight decays (simulation)")
-    wd.add_argument("--d", type=int, default=1000, help="dimension of --risk-curve (1000)")
+    wd.add_argument("--d", type=int, default=None,
+                    help="dimension of --risk-curve (1000 diagonal, 30 quadratic)")
     wd.add_argument("--lam", type=float, default=None,
                     help="weight decay of --risk-curve (default: sqrt(noise))")
 
@@ -523,17 +524,18 @@ def _run_scaling_weight_decay(args) -> int:
 
         write_atomically(args.phase_diagram, phase_diagram_pdf(diagram))
     if args.risk_curve:
-        from .scaling.validate import lasso_risk_curve_pdf
+        from .scaling.validate import lasso_risk_curve_pdf, quadratic_risk_curve_pdf
 
-        if args.model != "diagonal":
-            raise DeriveError("--risk-curve is implemented for --model diagonal (LASSO state "
-                              "evolution); the matrix-sensing state evolution is not")
-        if not 10 <= args.d <= 100000:
-            raise DeriveError(f"--d must be between 10 and 100000, got {args.d}")
+        d = args.d if args.d is not None else (1000 if args.model == "diagonal" else 30)
+        low, high = (10, 100000) if args.model == "diagonal" else (4, 80)
+        if not low <= d <= high:
+            raise DeriveError(f"--d must be between {low} and {high} for --model "
+                              f"{args.model}, got {d}")
         lam = args.lam if args.lam is not None else float(diagram.noise) ** 0.5
         if not lam > 0:
             raise DeriveError(f"--lam must be positive, got {lam}")
-        write_atomically(args.risk_curve, lasso_risk_curve_pdf(diagram, args.d, lam))
+        curve_pdf = lasso_risk_curve_pdf if args.model == "diagonal" else quadratic_risk_curve_pdf
+        write_atomically(args.risk_curve, curve_pdf(diagram, d, lam))
     if args.spectrum:
         from .scaling.validate import weight_spectrum_pdf
 

@@ -7,6 +7,6 @@ SGD, batched replicas), ``batch_reuse``, ``alternating`` (layer-wise SGD), ``gia
 (two-layer online SGD, M / Q / a trajectories), ``readout`` (ridge), ``fit`` (log-log fits,
 bootstrap, verdict), ``store`` (SQLite results keyed by content hash) and ``sweep``
 (in process, process pool or Dask); the scaling-law simulations ``hierarchical``,
-``lasso_se`` and ``weight_decay``. ``derive.validate`` and ``derive.scaling`` drive them from
+``lasso_se``, ``weight_decay`` and ``matrix_sensing_se`` (nuclear-norm state evolution). ``derive.validate`` and ``derive.scaling`` drive them from
 an analysis (``derive`` imports ``solvers``, never the other way round).
 """

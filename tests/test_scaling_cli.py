@@ -32,7 +32,7 @@ def test_hierarchical_table_and_latex(cli):
      "--validate"),
     (("scaling", "weight-decay", "--model", "diagonal", "--gamma", "0.5"), "1/2"),
     (("scaling", "weight-decay", "--model", "quadratic", "--gamma", "1", "--risk-curve",
-      "x.pdf"), "diagonal"),
+      "x.pdf", "--d", "500"), "between 4 and 80"),
     (("scaling",), "hierarchical or weight-decay"),
 ])
 def test_bad_input_is_one_line_and_exit_2(cli, args, message):
@@ -51,6 +51,14 @@ def test_weight_decay_json_and_phase_diagram(cli, tmp_path):
     assert {"name", "rate", "region", "source"} <= set(phases[0])
     assert out.read_bytes()[:5] == b"%PDF-"
     assert not list(tmp_path.glob(".out.pdf.*"))        # nothing half-written left behind
+
+
+def test_quadratic_risk_curve_from_the_matrix_sensing_state_evolution(cli, tmp_path):
+    out = tmp_path / "curve.pdf"
+    result = cli("scaling", "weight-decay", "--model", "quadratic", "--gamma", "1",
+                 "--noise", "0.1", "--risk-curve", str(out), "--d", "10", "--lam", "0.05")
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:5] == b"%PDF-"
 
 
 def test_weight_decay_missing_folder_is_a_clear_error(cli, tmp_path):

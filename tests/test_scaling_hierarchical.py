@@ -141,3 +141,48 @@ def test_bad_gamma_is_a_clear_error(gamma):
 def test_multi_index_link_is_refused():
     with pytest.raises(DeriveError, match="function of z only"):
         hierarchical_scaling("z1*z2", 1)
+
+
+def test_link_moments_are_hermite_identities():
+    # E[He_2^2] = 2 = Var He_2; relu: c_2 = E[relu He_2] = 1/sqrt(2 pi), Var = 1/2 - 1/(2 pi)
+    import numpy as np
+
+    from derive.scaling.validate import link_moments
+
+    assert link_moments(lambda z: z**2 - 1) == pytest.approx((2.0, 2.0), abs=1e-9)
+    c2, var = link_moments(lambda z: np.maximum(z, 0.0))
+    assert c2 == pytest.approx(1 / np.sqrt(2 * np.pi), abs=1e-9)
+    assert var == pytest.approx(0.5 - 1 / (2 * np.pi), abs=1e-9)
+
+
+@pytest.mark.parametrize("gamma", [1, R(3, 4), R(3, 2)])
+def test_finite_prediction_tends_to_the_derived_exponent(gamma):
+    # with P -> infinity and 1 << k*, the engine's finite-P curve has the derived slope
+    # -(1 - 1/(2 gamma)); with P = 20 on the same window it is steeper (truncated tail)
+    import numpy as np
+
+    from derive.scaling.validate import finite_prediction
+
+    he2 = lambda z: z**2 - 1
+    exponent = float(hierarchical_scaling("He2(z)", gamma).error_exponent)
+    alphas = [1e4, 1e6]
+    big = finite_prediction(he2, float(gamma), 10**6, alphas)
+    assert np.log(big[1] / big[0]) / np.log(100) == pytest.approx(exponent, abs=0.02)
+    small = finite_prediction(he2, float(gamma), 20, [10.0, 100.0])
+    wide = finite_prediction(he2, float(gamma), 10**6, [10.0, 100.0])
+    assert np.log(small[1] / small[0]) < np.log(wide[1] / wide[0])
+
+
+def test_finite_prediction_is_continuous_for_he2_and_starts_at_the_null_risk():
+    # below every threshold the predictor learns nothing: risk = Var(sigma) sum lambda_k^2
+    import numpy as np
+
+    from derive.scaling.validate import finite_prediction
+
+    e = finite_prediction(lambda z: z**2 - 1, 1.0, 5, [1e-3])
+    assert e[0] == pytest.approx(2 * sum(k**-2.0 for k in range(1, 6)))
+    var_y = 2 * sum(k**-2.0 for k in range(1, 6))
+    alpha_1 = var_y / 4                      # Var(y) / (c_2 lambda_1)^2, c_2 = 2
+    below, above = finite_prediction(lambda z: z**2 - 1, 1.0, 5,
+                                     [alpha_1 * (1 - 1e-9), alpha_1 * (1 + 1e-9)])
+    assert below == pytest.approx(above, rel=1e-6) and np.isfinite(above)

@@ -77,18 +77,30 @@ def test_quadratic_network_weight_decay_zeroes_the_spectrum_tail():
 
 
 @pytest.mark.slow
-def test_hierarchical_cascade_slope():
-    # gamma = 1, He_2: predicted -1/2 asymptotically. At d = 150, P = 100 the fitted slope
-    # over the cascade is steeper (about -0.62, finite P and finite n/d corrections: the
-    # tail is 1/K - 1/P, the learned directions' cost K/alpha - O(1/alpha)); the stated
-    # tolerance is 0.15. The number of learned directions grows (the cascade).
-    run = simulate_hierarchical(lambda z: z**2 - 1, 1.0, 150, 100,
-                                np.geomspace(10, 1000, 6), seed=1)
-    slope, _ = fit_slope(run.alphas, run.risk, 10, 1000)
-    assert abs(slope + 0.5) < 0.15
-    assert list(run.learned) == sorted(run.learned) and run.learned[-1] > run.learned[0] + 5
+def test_hierarchical_cascade_and_why_its_slope_is_not_yet_minus_one_half():
+    # gamma = 1, He_2: -1/2 asymptotically (THEORY.md section 7). At d = 400, P = 20 the
+    # cascade window (1 <= learned < P) gives a steeper slope (about -0.64). The engine's
+    # finite-P prediction (derive.scaling.validate.finite_prediction, BBP constants) splits
+    # the gap: finite P alone steepens the prediction on this window by more than 0.05, and
+    # the simulation / prediction ratio falls across the window (finite-n/d corrections to
+    # the thresholds, which decay with n/d). The validation therefore leaves the asymptotic
+    # verdict undecided instead of widening its tolerance.
+    from derive.scaling.hierarchical import hierarchical_scaling
+    from derive.scaling.validate import finite_prediction, validate_hierarchical
+
+    v = validate_hierarchical(hierarchical_scaling("He2(z)", 1), d=400, directions=20,
+                              points=10, seed=0)
+    run = v.run
+    assert list(run.learned) == sorted(run.learned) and run.learned[-1] >= 5
     first = crossing_alphas(run, 0.5)
     assert first[0] is not None and first[0] <= 20     # direction 1 learned early
+    assert v.slope < v.finite_slope < v.asymptotic_window_slope
+    assert v.finite_slope - v.asymptotic_window_slope < -0.05          # finite P
+    assert v.ratio_ends[0] > 1.15 * v.ratio_ends[1]                     # finite n/d
+    assert v.agrees is None and "not asymptotic" in v.reason
+    # the prediction itself: P -> infinity slope -1/2 once 1 << k* (n/d in [1e3, 1e5])
+    e = finite_prediction(lambda z: z**2 - 1, 1.0, 10**6, [1e3, 1e5])
+    assert abs(np.log(e[1] / e[0]) / np.log(100) + 0.5) < 0.01
 
 
 def test_hierarchical_simulation_records_seed_and_is_reproducible():

@@ -42,13 +42,16 @@ def validation_table(v) -> str:
     if v.slope is None:
         lines.append(f"  slope: {v.reason}")
     else:
-        verdict = "agrees" if v.agrees else "DISAGREES"
+        verdict = {True: "agrees", False: "DISAGREES", None: "UNDECIDED"}[v.agrees]
         lines.append(f"  fitted slope {v.slope:.3f} +- {v.stderr:.3f} on n/d in "
                      f"[{v.window[0]:.3g}, {v.window[1]:.3g}]; predicted {v.predicted}: "
                      f"{verdict} (tolerance max(3 se, {v.tolerance}))")
-        lines.append(f"  the derived law at P = {run.directions} (unit prefactors) has slope "
-                     f"{v.envelope_slope:.3f} on the same window: finite P steepens the "
-                     f"curve; the asymptotic exponent needs 1 << k* << P")
+        if v.finite_slope is not None:
+            lines.append(f"  engine's finite-P prediction on the same window: slope "
+                         f"{v.finite_slope:.3f} (P -> infinity: "
+                         f"{v.asymptotic_window_slope:.3f}); simulation / prediction "
+                         f"{v.ratio_ends[0]:.2f} -> {v.ratio_ends[1]:.2f}")
+        lines.append(f"  {v.reason}")
     return "\n".join(lines)
 
 

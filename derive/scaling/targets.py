@@ -115,10 +115,17 @@ def report_sections(spec: ScalingFile, figure_dir: str | Path,
             (figure_dir / name).write_bytes(validation.figure_pdf())
             figures.append(name)
             data["validation"] = validation.to_dict()
+        latex = hierarchical_latex(scaling, figure=latex_prefix + figures[0]
+                                   if figures else None)
+        if case.validate:
+            from ..latex_text import literal
+
+            verdict = {True: "agrees", False: "disagrees", None: "undecided"}[validation.agrees]
+            latex += ("\n\\paragraph{Simulation.} " + literal(
+                f"d = {case.d}, P = {case.directions}, seed {case.seed}; verdict on the "
+                f"exponent: {verdict}. {validation.reason}") + "\n")
         sections.append({"title": case.name or f"Hierarchical target {case.sigma}",
-                         "latex": hierarchical_latex(scaling, figure=latex_prefix + figures[0]
-                                                     if figures else None),
-                         "figures": figures, "data": data})
+                         "latex": latex, "figures": figures, "data": data})
     for i, case in enumerate(spec.weight_decay):
         diagram = phase_diagram(case.model, case.gamma, noise=case.noise)
         name = f"weight_decay_{i + 1}_{case.model}_phases.pdf"
