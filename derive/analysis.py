@@ -92,15 +92,17 @@ class Analysis:
             out["weak_recovery"] = recovery.to_dict()
             if staircase is not None:
                 out["weak_recovery"]["steps"] = [
-                    {"alpha_c": step.alpha_c, "dimension_added": step.dimension_added}
+                    {"alpha_c": step.alpha_c, "dimension_added": step.dimension_added,
+                     "error_bound": step.error_bound}
                     for step in staircase.steps if step.klass in ("trivial", "easy")]
                 out["weak_recovery"]["grand_staircase"] = staircase.to_dict()
         else:
             out["weak_recovery"] = {
             "class": "undetermined", "alpha_c": None, "steps": [],
             "why": "weak-recovery thresholds are implemented for r = 1, for noisy targets "
-                   "with r <= 3, and for noiseless polynomial targets in two variables of "
-                   "degree <= 2 in one of them"}
+                   "with r <= 3, for noiseless polynomial targets in two variables of "
+                   "degree <= 2 in one of them, and for noiseless r = 3 quadratic forms, "
+                   "monomials z1*z2*z3 and a*zi + (even rest)"}
         out["predictions"] = [p.to_dict() for p in self.predictions]
         out["notes"] = list(self.notes)
         out["version"] = __version__
@@ -179,6 +181,12 @@ def _two_index_recovery(target: Target):
         return weak_recovery_noisy(target.expression, used, noise)
     if noise > 0 or not 2 <= len(used) <= 3:
         return None
+    if len(used) == 3:
+        from .thresholds_structured import structured_recovery
+
+        structured = structured_recovery(target.expression, used)
+        if structured is not None:
+            return structured
     poly = as_polynomial(sympy.expand(target.expression), used)
     if poly is None:
         from .thresholds_discrete import weak_recovery_discrete

@@ -77,7 +77,8 @@ class GrandStaircase:
 
 
 def _first_step(recovery) -> RecoveryStep:
-    certificate = Certificate(NUMERIC, recovery.reason, bound=recovery.error_bound)
+    certificate = getattr(recovery, "certificate", None) or Certificate(
+        NUMERIC, recovery.reason, bound=recovery.error_bound)
     dimension = recovery.trivial_dimension or recovery.easy_dimension
     alpha = 0.0 if recovery.klass == "trivial" else recovery.alpha_c
     directions = tuple(tuple(0.0 if abs(x) < 1e-12 else float(x) for x in v)
@@ -178,6 +179,12 @@ def staircase_from_recovery(target, recovery) -> GrandStaircase:
         return GrandStaircase(target.text, variables, (first,), False,
                               f"the first step is {first.klass}: nothing is learned at "
                               f"alpha = O(1)")
+    if recovery.following:
+        steps = (first, *recovery.following)
+        complete = all(s.klass in ("trivial", "easy") for s in steps)
+        return GrandStaircase(target.text, variables, steps, complete,
+                              "each later step is the same problem for the part of the target "
+                              "the augmented label (y, z_S) leaves unknown")
     if first.dimension_added == len(variables):
         return GrandStaircase(target.text, variables, (first,), True,
                               "the first step learns every direction")
