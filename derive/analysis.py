@@ -188,6 +188,12 @@ def _two_index_recovery(target: Target):
         if structured is not None:
             return structured
     poly = as_polynomial(sympy.expand(target.expression), used)
+    if poly is None and len(used) == 2:
+        from .thresholds_affine import affine_recovery
+
+        affine = affine_recovery(target.expression, used)
+        if affine is not None:
+            return affine
     if poly is None:
         from .thresholds_discrete import weak_recovery_discrete
 
