@@ -172,7 +172,9 @@ def grand_staircase(analysis) -> GrandStaircase | None:
 
 
 def staircase_from_recovery(target, recovery) -> GrandStaircase:
-    """The staircase of a two-variable polynomial target from its first step."""
+    """The staircase of a target from its first step: the later steps come with the first
+    (structured and affine targets), from derive.grand_staircase_noisy (noisy, r <= 3) or from
+    the level-curve formula below (noiseless two-variable polynomials)."""
     first = _first_step(recovery)
     variables = recovery.variables
     if first.klass not in ("trivial", "easy"):
@@ -190,6 +192,18 @@ def staircase_from_recovery(target, recovery) -> GrandStaircase:
                               "the first step learns every direction")
     from .tensors import as_polynomial
 
+    if float(target.noise) > 0 and len(variables) <= 3:
+        from .grand_staircase_noisy import noisy_later_steps
+
+        later = noisy_later_steps(target.expression, tuple(variables), float(target.noise),
+                                  first.directions)
+        steps = (first, *later)
+        learned = sum(s.dimension_added for s in steps if s.klass in ("trivial", "easy"))
+        complete = learned == len(variables)
+        return GrandStaircase(target.text, variables, steps, complete,
+                              "each later step: the noisy problem in the remaining directions "
+                              "for every value of the learned ones, averaged"
+                              + ("" if complete else "; a later step learns nothing"))
     polynomial = as_polynomial(sympy.expand(target.expression), tuple(variables)) is not None
     if float(target.noise) > 0 or len(variables) != 2 or not polynomial:
         return GrandStaircase(target.text, variables, (first,), False,
