@@ -194,6 +194,11 @@ def _two_index_recovery(target: Target):
         affine = affine_recovery(target.expression, used)
         if affine is not None:
             return affine
+        from .thresholds_homogeneous import homogeneous_recovery
+
+        homogeneous = homogeneous_recovery(target.expression, used)
+        if homogeneous is not None:
+            return homogeneous
     if poly is None:
         from .thresholds_discrete import weak_recovery_discrete
 
