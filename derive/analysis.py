@@ -100,9 +100,10 @@ class Analysis:
             out["weak_recovery"] = {
             "class": "undetermined", "alpha_c": None, "steps": [],
             "why": "weak-recovery thresholds are implemented for r = 1, for noisy targets "
-                   "with r <= 3, for noiseless polynomial targets in two variables of "
-                   "degree <= 2 in one of them, and for noiseless r = 3 quadratic forms, "
-                   "monomials z1*z2*z3 and a*zi + (even rest)"}
+                   "with r <= 3, for noiseless targets in two variables that are polynomials "
+                   "of degree <= 2 in one variable, affine in one variable or positively "
+                   "homogeneous, and for noiseless r = 3 quadratic forms, monomials "
+                   "z1*z2*z3 and a*zi + (even rest)"}
         out["predictions"] = [p.to_dict() for p in self.predictions]
         out["notes"] = list(self.notes)
         out["version"] = __version__
