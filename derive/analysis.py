@@ -92,15 +92,18 @@ class Analysis:
             out["weak_recovery"] = recovery.to_dict()
             if staircase is not None:
                 out["weak_recovery"]["steps"] = [
-                    {"alpha_c": step.alpha_c, "dimension_added": step.dimension_added}
+                    {"alpha_c": step.alpha_c, "dimension_added": step.dimension_added,
+                     "error_bound": step.error_bound}
                     for step in staircase.steps if step.klass in ("trivial", "easy")]
                 out["weak_recovery"]["grand_staircase"] = staircase.to_dict()
         else:
             out["weak_recovery"] = {
             "class": "undetermined", "alpha_c": None, "steps": [],
             "why": "weak-recovery thresholds are implemented for r = 1, for noisy targets "
-                   "with r <= 3, and for noiseless polynomial targets in two variables of "
-                   "degree <= 2 in one of them"}
+                   "with r <= 3, for noiseless targets in two variables that are polynomials "
+                   "of degree <= 2 in one variable, affine in one variable or positively "
+                   "homogeneous, and for noiseless r = 3 quadratic forms, monomials "
+                   "z1*z2*z3 and a*zi + (even rest)"}
         out["predictions"] = [p.to_dict() for p in self.predictions]
         out["notes"] = list(self.notes)
         out["version"] = __version__
@@ -179,7 +182,24 @@ def _two_index_recovery(target: Target):
         return weak_recovery_noisy(target.expression, used, noise)
     if noise > 0 or not 2 <= len(used) <= 3:
         return None
+    if len(used) == 3:
+        from .thresholds_structured import structured_recovery
+
+        structured = structured_recovery(target.expression, used)
+        if structured is not None:
+            return structured
     poly = as_polynomial(sympy.expand(target.expression), used)
+    if poly is None and len(used) == 2:
+        from .thresholds_affine import affine_recovery
+
+        affine = affine_recovery(target.expression, used)
+        if affine is not None:
+            return affine
+        from .thresholds_homogeneous import homogeneous_recovery
+
+        homogeneous = homogeneous_recovery(target.expression, used)
+        if homogeneous is not None:
+            return homogeneous
     if poly is None:
         from .thresholds_discrete import weak_recovery_discrete
 

@@ -339,8 +339,10 @@ def _run_threshold(args) -> int:
     if recovery is None:
         raise DeriveError(
             f"'{analysis.target.text}': weak-recovery thresholds are implemented for "
-            f"single-index targets, noisy targets with r <= 3, and noiseless polynomials in "
-            f"two variables of degree <= 2 in one of them"
+            f"single-index targets, noisy targets with r <= 3, noiseless polynomials in "
+            f"two variables of degree <= 2 in one of them or affine in one of them or "
+            f"positively homogeneous, and noiseless r = 3 quadratic forms, monomials "
+            f"z1*z2*z3 and a*zi + (even rest)"
         )
     if args.json:
         print(json.dumps({"target": analysis.target.to_dict(),

@@ -77,7 +77,8 @@ class GrandStaircase:
 
 
 def _first_step(recovery) -> RecoveryStep:
-    certificate = Certificate(NUMERIC, recovery.reason, bound=recovery.error_bound)
+    certificate = getattr(recovery, "certificate", None) or Certificate(
+        NUMERIC, recovery.reason, bound=recovery.error_bound)
     dimension = recovery.trivial_dimension or recovery.easy_dimension
     alpha = 0.0 if recovery.klass == "trivial" else recovery.alpha_c
     directions = tuple(tuple(0.0 if abs(x) < 1e-12 else float(x) for x in v)
@@ -171,18 +172,38 @@ def grand_staircase(analysis) -> GrandStaircase | None:
 
 
 def staircase_from_recovery(target, recovery) -> GrandStaircase:
-    """The staircase of a two-variable polynomial target from its first step."""
+    """The staircase of a target from its first step: the later steps come with the first
+    (structured and affine targets), from derive.grand_staircase_noisy (noisy, r <= 3) or from
+    the level-curve formula below (noiseless two-variable polynomials)."""
     first = _first_step(recovery)
     variables = recovery.variables
     if first.klass not in ("trivial", "easy"):
         return GrandStaircase(target.text, variables, (first,), False,
                               f"the first step is {first.klass}: nothing is learned at "
                               f"alpha = O(1)")
+    if recovery.following:
+        steps = (first, *recovery.following)
+        complete = all(s.klass in ("trivial", "easy") for s in steps)
+        return GrandStaircase(target.text, variables, steps, complete,
+                              "each later step is the same problem for the part of the target "
+                              "the augmented label (y, z_S) leaves unknown")
     if first.dimension_added == len(variables):
         return GrandStaircase(target.text, variables, (first,), True,
                               "the first step learns every direction")
     from .tensors import as_polynomial
 
+    if float(target.noise) > 0 and len(variables) <= 3:
+        from .grand_staircase_noisy import noisy_later_steps
+
+        later = noisy_later_steps(target.expression, tuple(variables), float(target.noise),
+                                  first.directions)
+        steps = (first, *later)
+        learned = sum(s.dimension_added for s in steps if s.klass in ("trivial", "easy"))
+        complete = learned == len(variables)
+        return GrandStaircase(target.text, variables, steps, complete,
+                              "each later step: the noisy problem in the remaining directions "
+                              "for every value of the learned ones, averaged"
+                              + ("" if complete else "; a later step learns nothing"))
     polynomial = as_polynomial(sympy.expand(target.expression), tuple(variables)) is not None
     if float(target.noise) > 0 or len(variables) != 2 or not polynomial:
         return GrandStaircase(target.text, variables, (first,), False,

@@ -40,9 +40,14 @@ The two update rules implemented, and which statement each encodes:
   with p_m = IE(sigma*^m) (for the student's Hermite coefficients that do not vanish), and
   the generative regime is reached at eta ~ 1/d, as THEORY.md §6 states. For kappa < 1
   (theta = eta d > 1) the expansion no longer applies; e is reported as its value at
-  kappa = 1 there and the result says so. This statement is DERIVED here from the
-  framework above: the text of the paper beyond its abstract was not available to check the
-  batch-reuse theorem against, and the result carries that caveat.
+  kappa = 1 there and the result says so. This is the paper's Algorithm 1 instance of its
+  Theorem 3.3 as a public summary of the paper quotes them (the paper's own text was not
+  available to read): psi_eta(y, z) = y sigma'(z) + sum_{k>=2} (eta d)^{k-1}/(k-1)!
+  sigma^{(k)}(z) sigma'(z)^{k-1} y^k (the expansion above with k = j + 1), the information
+  regime kept for eta <= d^{(A_j - A_i)/(2(j - i)) - 1} with A_k = max(p_k - 1, 1) (the
+  crossing points of the lines below), online SGD recovered for eta <~ d^{-(p+1)/2}, and the
+  generative regime at eta ~ 1/d. Checked in tests/test_lr_phase.py; the result's domain
+  note says the statement was taken from that summary.
 
 Only finitely many (i, j) are examined (i <= max_order, j <= max_power); the result states the
 range of kappa on which the unexamined terms provably cannot lower e(kappa).
@@ -274,7 +279,8 @@ def _assemble(analysis, algorithm, student_text, terms, max_order, max_power):
     rate = "eta" if algorithm == "alternating" else "eta * d (the first step's shift of <x,w>)"
     note = ("eta = d^-kappa, kappa >= 0" if algorithm == "alternating" else
             "kappa >= 1 (eta d <= 1); for kappa < 1 the inner step is not small and e is "
-            "reported as e(1), the generative regime")
+            "reported as e(1), the generative regime (Algorithm 1 / Theorem 3.3 of Tsiolis "
+            "et al. 2025 as a public summary quotes them; not read in the paper itself)")
     if not lines:
         return LearningRatePhase(analysis.target.text, algorithm, student_text, rate, None,
                                  None, (), (), None, note, tuple(terms),

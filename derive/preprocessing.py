@@ -272,3 +272,40 @@ def _noisy_second_moment(form, noise: float):
                 return np.interp(flat, nodes, direct(nodes)).reshape(y.shape)
         return direct(flat).reshape(y.shape)
     return moment
+
+
+def optimal_preprocessing_matrix(analysis) -> Callable[[np.ndarray], np.ndarray]:
+    """y -> T*(y) = I - E[z z^T | y]^{-1}, an r x r matrix per label (in the order of the
+    target's variables), for the first weak-recovery step of a multi-index target.
+
+    The matrix analogue of T*(y) = 1 - 1/E[z^2 | y] (Mondelli & Montanari 2018,
+    arXiv:1708.05932): T* = G (I + G)^{-1} with G(y) = E[z z^T - I | y], the matrix of
+    THEORY.md §5 (Troiani et al. AISTATS 2025, arXiv:2405.15480). Available where the
+    threshold engine computes G(y) pointwise: noisy targets (r <= 3), structured noiseless
+    r = 3 targets and the affine two-index ones (derive.thresholds_structured,
+    derive.thresholds_affine); for r = 1 the scalar T* as a 1 x 1 matrix.
+
+    >>> from derive import analyze
+    >>> T = optimal_preprocessing_matrix(analyze("z1**2 + z2**2 + z3**2"))
+    >>> np.round(T(6.0), 8).tolist()[0]          # E[z z^T | y] = (y/3) I
+    [0.5, 0.0, 0.0]
+    """
+    if analysis.target.is_single_index:
+        scalar = optimal_preprocessing(analysis)
+
+        def one_by_one(y):
+            values = np.asarray(scalar(np.atleast_1d(np.asarray(y, dtype=float))), dtype=float)
+            out = values.reshape(-1, 1, 1)
+            return out[0] if np.ndim(y) == 0 else out
+
+        return one_by_one
+    recovery = analysis.recovery()
+    matrix = getattr(recovery, "preprocessing_matrix", None)
+    if matrix is None:
+        raise DeriveError(
+            f"'{analysis.target.text}': no matrix preprocessing: "
+            + ("the first step is trivial, none is needed" if recovery is not None
+               and recovery.klass == "trivial" else
+               "G(y) is not computed pointwise for this target"))
+    return matrix
+

@@ -163,6 +163,16 @@ class MultiWeakRecovery:
     variables: tuple = ()
     #: the threshold in closed form, when it has one (discrete labels)
     alpha_c_exact: sympy.Expr | None = None
+    #: the grand-staircase steps after this one, when the engine that found this step also
+    #: derived them (derive.grand_staircase.RecoveryStep objects; empty otherwise)
+    following: tuple = ()
+    #: the optimal spectral preprocessing y -> T*(y) (an r x r array in the order of
+    #: ``variables``), when the engine has it (derive.thresholds_structured)
+    preprocessing_matrix: object = None
+    #: the preprocessing in words
+    preprocessing: str = "spectral on E[z z^T - I | y] (Troiani et al. 2025)"
+    #: the evidence for this step's class, when the engine gives one
+    certificate: Certificate | None = None
 
     @property
     def alpha_c_text(self) -> str:
@@ -178,13 +188,18 @@ class MultiWeakRecovery:
             steps.append({"alpha_c": 0.0, "dimension_added": self.trivial_dimension})
         elif self.klass == "easy":
             steps.append({"alpha_c": self.alpha_c, "dimension_added": self.easy_dimension})
+        if steps:
+            steps[0]["error_bound"] = self.error_bound
+            steps += [{"alpha_c": s.alpha_c, "dimension_added": s.dimension_added,
+                       "error_bound": s.error_bound}
+                      for s in self.following if s.klass in ("trivial", "easy")]
         return {
             "class": self.klass,
             "alpha_c": 0.0 if self.klass == "trivial" else self.alpha_c,
             "alpha_c_exact": None if self.alpha_c_exact is None else str(self.alpha_c_exact),
             "error_bound": self.error_bound,
             "steps": steps,
-            "optimal_preprocessing": "spectral on E[z z^T - I | y] (Troiani et al. 2025)",
+            "optimal_preprocessing": self.preprocessing,
             "why": self.reason,
             "source": SOURCE,
         }

@@ -65,6 +65,19 @@ def test_he3_batch_reuse_interpolates():
     assert phase.piecewise.subs(KAPPA, sympy.Rational(1, 2)) == 1
 
 
+@pytest.mark.parametrize("p", [3, 4, 5])
+def test_batch_reuse_transition_matches_the_stated_condition(p):
+    """Tsiolis et al. 2025, Algorithm 1 and Theorem 3.3 as quoted in a public summary of the
+    paper (the paper's text itself was not available): batch reuse stays in the information
+    regime for eta <= d^((A_j - A_i)/(2 (j - i)) - 1), A_k = max(IE(sigma*^k) - 1, 1), falls
+    back to online SGD for eta <~ d^-(p+1)/2 and reaches the generative regime at eta ~ 1/d.
+    For He_p: A_1 = p - 1, A_2 = 1 (IE(He_p^2) = 2), so kappa* = 1 + (p - 2)/2 = p/2."""
+    phase = learning_rate_phase(analysis_of(f"He{p}(z)"), "batch-reuse")
+    assert phase.transitions == (sympy.Rational(p, 2),)
+    assert phase.at(sympy.Rational(p + 1, 2)) == p - 1
+    assert phase.at(1) == 1
+
+
 def test_label_noise_does_not_change_the_exponents():
     # E[(sigma + sqrt(D) xi)^m | a] differs from sigma^m by lower powers only
     clean = learning_rate_phase(analysis_of("He3(z)"), "alternating")

@@ -92,5 +92,5 @@ def test_two_index_identities():
 def test_threshold_cli_two_index(cli):
     data = json.loads(cli("threshold", "z1*z2", "--json").stdout)["weak_recovery"]
     assert data["class"] == "easy" and abs(data["alpha_c"] - 0.59375) < 1e-4
-    bad = cli("threshold", "z1*z2*z3")
+    bad = cli("threshold", "z1*z2*z3 + z1**3")  # r = 3 without a structure the engine knows
     assert bad.returncode == 2 and "two variables" in bad.stderr
