@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import analyze, codegen, leap, report, scaling, simulate, threshold
+from . import analyze, codegen, leap, report, scaling, simulate, state_evolution, threshold
 
 #: subcommand -> (module, one-line description)
 BENCHES = {
@@ -21,6 +21,9 @@ BENCHES = {
                             "derive validate against d")),
     "codegen": (codegen, ("time generated sgd-ode solvers (generation, 100 time units) and their "
                           "closed forms against their Monte Carlo twins at equal accuracy")),
+    "state-evolution": (state_evolution, ("time a 50-point overlap curve of the generated "
+                                          "state-evolution module against its previous "
+                                          "algorithm")),
     "threshold": (threshold, ("time the weak-recovery threshold alpha_c (r <= 2) against a "
                               "binned Monte Carlo estimate run to the same 4 digits")),
     "report": (report, ("time derive report per target, split into derivation, rendering, "

@@ -51,7 +51,7 @@ def test_sgd_ode_trajectory_on_torch_equals_numpy(pair, student):
     backends). Trajectories agree within 1e-10 in float64."""
     numpy_module, torch_module = pair("z1 + z1*z2", "sgd-ode", student, 2)
     assert torch_module.BACKEND == "torch" and torch_module.DTYPE == torch.float64
-    kwargs = dict(lr=0.5, time=8.0 if student == "relu" else 20.0, d=200, points=9)
+    kwargs = {"lr": 0.5, "time": 8.0 if student == "relu" else 20.0, "d": 200, "points": 9}
     expected, found = numpy_module.integrate(**kwargs), torch_module.integrate(**kwargs)
     assert found["backend"] == "torch" and "torch" in found["versions"]
     assert found["rhs_evaluations"] == expected["rhs_evaluations"]
@@ -85,7 +85,7 @@ def test_torch_monte_carlo_twins_agree_with_closed_forms(pair, target, student, 
 def test_giant_step_on_torch_equals_numpy(pair):
     """Two giant steps of He3 with a He3 student (closed forms): equal within 1e-10."""
     numpy_module, torch_module = pair("He3(z)", "giant-step", "He3", 1)
-    kwargs = dict(steps=2, d=400, ell=3.0)
+    kwargs = {"steps": 2, "d": 400, "ell": 3.0}
     expected, found = numpy_module.run(**kwargs), torch_module.run(**kwargs)
     for key in ("M", "Q", "cosine"):
         assert np.max(np.abs(np.array(found[key]) - np.array(expected[key]))) < 1e-10, key
@@ -102,7 +102,7 @@ def test_state_evolution_on_torch_equals_numpy(pair):
         a = numpy_module.channel_overlap(q, channels[0])
         b = torch_module.channel_overlap(q, channels[1])
         assert abs(a - b).max() < 1e-10 * max(1.0, abs(a).max()), q
-    kwargs = dict(points=401, samples=256, tol=1e-7)
+    kwargs = {"points": 401, "samples": 256, "tol": 1e-7}
     expected = numpy_module.curve([0.4, 0.9], **kwargs)
     found = torch_module.curve([0.4, 0.9], **kwargs)
     assert found["backend"] == "torch"
