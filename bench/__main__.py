@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from . import (analyze, codegen, cubature, leap, matrix_sensing, report, scaling, simulate,
-               threshold)
+               state_evolution, threshold)
 
 #: subcommand -> (module, one-line description)
 BENCHES = {
@@ -22,6 +22,9 @@ BENCHES = {
                             "derive validate against d")),
     "codegen": (codegen, ("time generated sgd-ode solvers (generation, 100 time units) and their "
                           "closed forms against their Monte Carlo twins at equal accuracy")),
+    "state-evolution": (state_evolution, ("time a 50-point overlap curve of the generated "
+                                          "state-evolution module against its previous "
+                                          "algorithm")),
     "threshold": (threshold, ("time the weak-recovery threshold alpha_c (r <= 2) against a "
                               "binned Monte Carlo estimate run to the same 4 digits")),
     "report": (report, ("time derive report per target, split into derivation, rendering, "

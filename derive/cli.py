@@ -227,7 +227,8 @@ def _add_solver_parser(sub) -> None:
         help="generate a standalone numeric solver (ODE, giant steps, state evolution)",
         description=(
             "Derives the Gaussian expectations of the dynamics of TARGET symbolically and "
-            "writes a standalone Python module (numpy/scipy only) with a command line: "
+            "writes a standalone Python module (numpy/scipy only, or torch with --backend "
+            "torch) with a command line: "
             "'python FILE --help'. sgd-ode: online SGD of a committee in the d -> infinity "
             "limit; giant-step: overlap recursion of large-batch GD with n = c d^ell; "
             "state-evolution: Bayes-optimal GAMP overlap versus alpha and its threshold."
@@ -245,6 +246,10 @@ def _add_solver_parser(sub) -> None:
                         help="where to write the module")
     solver.add_argument("--no-cache", action="store_true",
                         help="regenerate even if a cached module exists (and do not cache)")
+    solver.add_argument("--backend", choices=["numpy", "torch"], default="numpy",
+                        help="array library of the generated module (default numpy); torch "
+                             "runs its array code on a torch device (the module's --device, "
+                             "float64 unless --dtype float32), and only then imports torch")
 
 
 def _run_analyze(args) -> int:
@@ -442,7 +447,8 @@ def _run_solver(args) -> int:
         student, width = None, None
     elif width is None:
         width = target.index_dimension
-    source = generate_solver(target, args.kind, student, width, use_cache=not args.no_cache)
+    source = generate_solver(target, args.kind, student, width, use_cache=not args.no_cache,
+                             backend=args.backend)
     write_atomically(args.output, source.encode("utf-8"))
     print(f"wrote {args.output}")
     return 0

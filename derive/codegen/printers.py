@@ -9,7 +9,14 @@ engine's ``step``; relu'(0) = H(0) is irrelevant on a set of measure zero).
   for arrays of samples: the target and the activations of the Monte Carlo twins;
 * :class:`ScalarPrinter` (a :class:`sympy.printing.numpy.NumPyPrinter` that maps the
   elementary functions to :mod:`math`) prints the closed forms, evaluated on scalars at
-  every right-hand side call, where ``math`` is an order of magnitude faster than numpy.
+  every right-hand side call, where ``math`` is an order of magnitude faster than numpy;
+* :class:`TorchVectorPrinter` (a :class:`sympy.printing.pytorch.TorchPrinter`) prints the
+  same elementwise code for torch tensors (``derive solver --backend torch``). SymPy's
+  printer passes Python numbers to torch functions (``torch.sqrt(2)``, ``torch.max(0, u)``,
+  ``torch.heaviside(u, 1/2)``), which torch rejects; here numeric subexpressions are printed
+  as float literals, Max/Min as ``torch.clamp`` (a number against a tensor) or
+  ``torch.maximum``/``torch.minimum`` (two tensors), and H(u) as
+  ``torch.heaviside(u, torch.full_like(u, 0.5))``.
 
 >>> import sympy
 >>> x = sympy.Symbol("x")
@@ -19,12 +26,15 @@ engine's ``step``; relu'(0) = H(0) is irrelevant on a set of measure zero).
 'numpy.heaviside(x, 0.5)'
 >>> ScalarPrinter().doprint(sympy.asin(x) + sympy.sqrt(x))
 'math.sqrt(x) + math.asin(x)'
+>>> TorchVectorPrinter().doprint(sympy.Max(0, x) + sympy.sqrt(2) * sympy.hermite_prob(2, x))
+'1.4142135623730951*(torch.pow(x, 2) - 1) + torch.clamp(x, min=0.0)'
 """
 
 from __future__ import annotations
 
 import sympy
 from sympy.printing.numpy import NumPyPrinter, SciPyPrinter
+from sympy.printing.pytorch import TorchPrinter
 
 #: Value of the Heaviside step at 0 in every generated module.
 HEAVISIDE_AT_ZERO = 0.5
@@ -110,3 +120,35 @@ class ScalarPrinter(NumPyPrinter):
 
     def _print_log(self, expr):
         return f"math.log({self._print(expr.args[0])})"
+
+
+class TorchVectorPrinter(TorchPrinter):
+    """torch code acting elementwise on tensors (see the module docstring)."""
+
+    def _print(self, expr, **kwargs):
+        if isinstance(expr, sympy.Basic) and expr.is_number and not expr.is_Rational:
+            return repr(float(expr))
+        return super()._print(expr, **kwargs)
+
+    def _print_hermite_prob(self, expr):
+        return _expanded_hermite(self, expr)
+
+    def _print_Heaviside(self, expr):
+        x = self._print(expr.args[0])
+        return f"torch.heaviside({x}, torch.full_like({x}, {HEAVISIDE_AT_ZERO}))"
+
+    def _fold(self, name: str, bound: str, expr) -> str:
+        numbers = [a for a in expr.args if a.is_number]
+        tensors = [self._print(a) for a in expr.args if not a.is_number]
+        out = tensors[0]
+        for a in tensors[1:]:
+            out = f"torch.{name}({out}, {a})"
+        if numbers:
+            out = f"torch.clamp({out}, {bound}={float(expr.func(*numbers))!r})"
+        return out
+
+    def _print_Max(self, expr):
+        return self._fold("maximum", "min", expr)
+
+    def _print_Min(self, expr):
+        return self._fold("minimum", "max", expr)
