@@ -242,5 +242,5 @@ def lr_phase_table(phase) -> str:
         lines.append(f"  i = {term.order:<3} j = {term.power}   f = {term.label_factor:<5} "
                      f"g(b) = {term.student_factor:<28} coefficient {term.value:.6g}   "
                      f"line {cost}")
-    lines.append(f"source      Tsiolis, Mousavi-Hosseini, Erdogdu, NeurIPS 2025 (arXiv:2510.21020)")
+    lines.append("source      Tsiolis, Mousavi-Hosseini, Erdogdu, NeurIPS 2025 (arXiv:2510.21020)")
     return "\n".join(lines)
