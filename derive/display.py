@@ -138,6 +138,11 @@ def _multi_index_lines(m) -> list[str]:
     if m.rotation is not None:
         lines.append("coordinate leap (Abbe et al. 2023): not computed; the target is separable "
                      "only in the rotated basis w = Q^T z")
+    elif coordinate.value is None and coordinate.bounds is not None:
+        low, high = coordinate.bounds
+        lines.append("coordinate leap (Abbe et al. 2023, in the given basis): undetermined "
+                     f"(between {low} and {'?' if high is None else high} from the numeric "
+                     "support)")
     else:
         lines.append(f"coordinate leap (Abbe et al. 2023, in the given basis): {coordinate.value}")
     return lines

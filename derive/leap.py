@@ -31,6 +31,7 @@ lowest order k given what is already learned (THEORY.md §4):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import product
 
 import sympy
 
@@ -298,9 +299,14 @@ def one_giant_step(expr, variables, max_exponent: int = DEFAULT_MAX_ORDER) -> tu
 class CoordinateLeap:
     value: int | None
     order: tuple[tuple[int, ...], ...]  # Hermite support terms in the order taken
+    #: (lower, upper) when the value rests on numeric coefficients (upper None: no bound)
+    bounds: tuple[int, int | None] | None = None
 
     def to_dict(self) -> dict:
-        return {"value": self.value, "order": [list(a) for a in self.order]}
+        out = {"value": self.value, "order": [list(a) for a in self.order]}
+        if self.bounds is not None:
+            out["bounds"] = list(self.bounds)
+        return out
 
 
 def coordinate_leap(expr, variables) -> CoordinateLeap:
@@ -325,3 +331,39 @@ def coordinate_leap_from_support(coefficients) -> CoordinateLeap:
         taken.append(best)
         remaining.remove(best)
     return CoordinateLeap(leap if support else None, tuple(taken))
+
+
+def coordinate_leap_numeric(nonzero, certified_zero, max_order: int, r: int,
+                            even_coordinates=()) -> CoordinateLeap:
+    """The coordinate leap from a truncated, partly decided Hermite support.
+
+    ``nonzero``: multi-indices with |alpha| <= max_order resolved non-zero;
+    ``certified_zero(alpha)``: True when c_alpha = 0 is proved (a symmetry);
+    ``even_coordinates``: i with g even in z_i alone (every alpha with alpha_i odd is 0, at
+    every order). The true support S contains ``nonzero`` and lies in the undecided or
+    non-zero alphas up to ``max_order`` plus unknown ones above it, so:
+
+    - lower bound: every ordering starts with some alpha of S, of new degree |alpha|, so
+      Leap >= min{|alpha| : alpha not certified 0} (an alpha above max_order has |alpha| >
+      max_order); coordinate i enters with new degree >= alpha_i >= 2 when g is even in z_i;
+    - upper bound: the greedy leap of ``nonzero`` when it touches every coordinate (the
+      remaining, unknown elements then come last with new degree 0).
+
+    The value is given only when the bounds meet.
+
+    >>> coordinate_leap_numeric([(1, 0), (0, 2), (1, 2)], lambda a: a[1] % 2 == 1, 4, 2,
+    ...                         even_coordinates=(1,)).value
+    2
+    """
+    lower = max_order + 1
+    for alpha in product(range(max_order + 1), repeat=r):
+        if 0 < sum(alpha) < lower and not certified_zero(alpha):
+            lower = sum(alpha)
+    if even_coordinates:
+        lower = max(lower, 2)
+    greedy = coordinate_leap_from_support({alpha: 1 for alpha in nonzero})
+    touched = {i for alpha in nonzero for i, a in enumerate(alpha) if a}
+    upper = greedy.value if len(touched) == r else None
+    if upper is not None and upper == lower:
+        return CoordinateLeap(upper, greedy.order, (lower, upper))
+    return CoordinateLeap(None, (), (lower, upper))

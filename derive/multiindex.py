@@ -33,6 +33,7 @@ from .leap import (
     Filtration,
     OneStepResult,
     coordinate_leap_from_support,
+    coordinate_leap_numeric,
     FiltrationStep,
     generative_filtration,
     index_subspace,
@@ -453,7 +454,10 @@ def _analyze_quadrature(target: Target) -> MultiIndexAnalysis:
         generative=generative,
         linear_giant_steps=linear_giant_steps(information),
         one_step=one_giant_step(table, flips),
-        coordinate=CoordinateLeap(None, ()),
+        coordinate=coordinate_leap_numeric(
+            coefficients, lambda alpha: any(f.kills(alpha) for f in flips), order, r,
+            even_coordinates=tuple(next(iter(f.flipped)) for f in flips
+                                   if len(f.flipped) == 1 and f.sign == 1)),
         bounds=bounds,
         truncated=True,
         method=table.method,

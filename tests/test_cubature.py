@@ -317,3 +317,16 @@ def test_four_variables_dispatch():
     assert [s.dimension_added for s in m.information.steps] == [4]
     kinked = derive.analyze("tanh(z1)*sign(z1 + z2 + z3 + z4)").multi_index
     assert kinked.method.startswith("monte carlo")
+
+
+def test_coordinate_leap_from_the_numeric_support():
+    # Abbe, Boix-Adsera, Misiakiewicz 2023 (arXiv:2302.11055), leap of the Hermite support in
+    # the given basis. max(z1, z2^2): c_(1,0) != 0 starts with new degree 1, but g is even in
+    # z2, so z2 enters with alpha_2 >= 2: leap 2 (c_(0,2) != 0 reaches it). tanh(z1)
+    # tanh(z1 + z2) is even under z -> -z, every |alpha| = 1 is 0, and C_2 has full support:
+    # leap 2. sign(z1) relu(z2 - z1): c_(1,0) and c_(0,1) != 0 (Stein): leap 1.
+    expected = {"max(z1, z2**2)": 2, "tanh(z1)*tanh(z1 + z2)": 2, "sign(z1)*relu(z2 - z1)": 1}
+    for text, value in expected.items():
+        coordinate = derive.analyze(text).multi_index.coordinate
+        assert coordinate.value == value, (text, coordinate)
+        assert coordinate.bounds == (value, value)
