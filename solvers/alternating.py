@@ -96,7 +96,9 @@ def alternating_update(student: Callable, student_derivative: Callable, eta: flo
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}")
-    eta, a0 = float(eta), float(a0)
+    # eta may be one value per replica (a vector): a whole eta sweep as one overlap chain
+    eta = float(eta) if np.ndim(eta) == 0 else np.asarray(eta, dtype=float)
+    a0 = float(a0)
 
     def psi(y, field_, spread):
         s, ds = student(field_), student_derivative(field_)
@@ -237,15 +239,51 @@ def eta_slope(etas, samples, bootstrap: int = 2000, seed: int = 0
 
 
 def eta_sweep(link: Callable, d: int, etas, replicas: int, seed: int, max_samples: int,
-              fit_from: int = 0, bootstrap: int = 2000, **options) -> EtaSweep:
-    """:func:`alternating_sgd` at each eta (replica streams from ``SeedSequence(seed)``
-    spawned per eta), then :func:`eta_slope` on ``etas[fit_from:]``. The prediction to compare
-    with (Tsiolis et al. 2025): T flat in eta below eta ~ d^{-1/2}, T ~ eta^{-2} above it
-    (slope -2), for eta small enough that E[psi_eta^2] is still of order one."""
+              fit_from: int = 0, bootstrap: int = 2000, method: str = "full",
+              **options) -> EtaSweep:
+    """:func:`alternating_sgd` at each eta, then :func:`eta_slope` on ``etas[fit_from:]``.
+
+    ``method="full"`` simulates the d-dimensional student (replica streams from
+    ``SeedSequence(seed)`` spawned per eta); ``method="chain"`` runs the exact overlap chain
+    of :mod:`solvers.overlap_chain` (same law of the overlaps, three random numbers per
+    step), all etas as one vector of ``len(etas) * replicas`` lanes (streams spawned per
+    lane), which reaches d in the thousands. The prediction to compare with (Tsiolis et al.
+    2025): T flat in eta below eta ~ d^{-1/2}, T ~ eta^{-2} above it (slope -2), for eta small
+    enough that E[psi_eta^2] is still of order one."""
     etas = tuple(float(e) for e in etas)
-    streams = np.random.SeedSequence(seed).spawn(len(etas))
-    runs = [alternating_sgd(link, d, replicas, int(s.generate_state(1)[0]), max_samples, eta,
-                            **options) for eta, s in zip(etas, streams)]
-    samples = tuple(r.samples_to_recovery for r in runs)
+    if method == "chain":
+        samples, gammas = _chain_samples(link, d, etas, replicas, seed, max_samples, **options)
+    elif method == "full":
+        streams = np.random.SeedSequence(seed).spawn(len(etas))
+        runs = [alternating_sgd(link, d, replicas, int(s.generate_state(1)[0]), max_samples,
+                                eta, **options) for eta, s in zip(etas, streams)]
+        samples = tuple(r.samples_to_recovery for r in runs)
+        gammas = tuple(r.lr for r in runs)
+    else:
+        raise ValueError("method must be 'full' or 'chain'")
     slope, ci = eta_slope(etas[fit_from:], samples[fit_from:], bootstrap, seed)
-    return EtaSweep(d, etas, samples, tuple(r.lr for r in runs), fit_from, slope, ci)
+    return EtaSweep(d, etas, samples, gammas, fit_from, slope, ci)
+
+
+def _chain_samples(link, d, etas, replicas, seed, max_samples, gamma_factor: float = 1.0,
+                   student=None, student_derivative=None, a0: float = 1.0,
+                   loss: str = "correlation", orders: int = 4, **options):
+    """Samples to recovery per eta from one overlap chain over all (eta, replica) lanes,
+    each eta with its best-gamma outer step (:meth:`DriftCoefficients.gamma`)."""
+    from .overlap_chain import overlap_chain
+
+    if student is None:
+        student, student_derivative = tanh_student()
+    elif student_derivative is None:
+        raise ValueError("give student_derivative with student")
+    gammas = tuple(drift_coefficients(link, alternating_update(
+        student, student_derivative, eta, a0, loss), orders).gamma(d, gamma_factor)
+        for eta in etas)
+    lane_eta = np.repeat(np.asarray(etas), replicas)
+    lane_gamma = np.repeat(np.asarray(gammas), replicas)
+    update = alternating_update(student, student_derivative, lane_eta, a0, loss)
+    run = overlap_chain(link, update, d, len(etas) * replicas, seed, lane_gamma, max_samples,
+                        algorithm="alternating", **options)
+    samples = tuple(run.samples_to_recovery[i * replicas:(i + 1) * replicas].copy()
+                    for i in range(len(etas)))
+    return samples, gammas
