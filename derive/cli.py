@@ -210,6 +210,12 @@ def _add_validate_parser(sub) -> None:
     validate.add_argument("--steps", type=int, default=None, help="giant steps (default 2)")
     validate.add_argument("--batch", default=None, metavar="EXPR",
                           help="giant-step batch as an expression in d (default 4*d)")
+    validate.add_argument("--protocol", choices=["sphere", "dandi2024"], default=None,
+                          help="giant-step: unit neurons and correlational steps (sphere, "
+                               "default) or the square-loss protocol of Dandi et al. 2024 "
+                               "(fixed +-1/sqrt(p) second layer, lr = 2p, width 64)")
+    validate.add_argument("--width", type=int, default=None,
+                          help="giant-step: number of neurons p (default 8; dandi2024: 64)")
     validate.add_argument("--alpha", default=None, metavar="LOW:HIGH:COUNT",
                           help="spectral: grid of n/d (default 0.3:1.2:10) or a comma list")
     validate.add_argument("--preprocessing", default=None, metavar="EXPR",
@@ -581,6 +587,8 @@ def _run_validate(args) -> int:
             raise DeriveError(f"--{name} must be positive")
     if isinstance(eta, float) and not eta > 0:
         raise DeriveError("--eta must be positive")
+    if args.width is not None and args.width < 1:
+        raise DeriveError("--width must be at least 1")
     if args.steps is not None and args.steps < 1:
         raise DeriveError("--steps must be at least 1")
     analysis = analyze(args.target)
@@ -590,7 +598,8 @@ def _run_validate(args) -> int:
         **({"etas": eta, "simulation": args.simulation} if args.algorithm == "alternating"
            else {"eta": eta}),
         budget=args.budget, steps=args.steps, batch=args.batch, alphas=args.alpha,
-        preprocessing=args.preprocessing, store=args.store, workers=args.workers,
+        preprocessing=args.preprocessing, protocol=args.protocol, width=args.width,
+        store=args.store, workers=args.workers,
         scheduler=args.scheduler, progress=False if args.quiet else None,
     )
     written = write_outputs(evidence, args.out) if args.out else []

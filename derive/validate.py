@@ -369,7 +369,8 @@ def compute_point(params: dict) -> dict:
         run = giant_steps(numpy_link(target), params["r"], params["d"], params["replicas"],
                           params["seed"], params["steps"], params["batch"],
                           width=params["width"], lr=params["lr"], noise=params["noise"],
-                          backend=params["backend"])
+                          backend=params["backend"],
+                          protocol=params.get("protocol", "sphere"))
         return {"projections": run.projections.tolist()}
     if algorithm == "spectral":
         from solvers.spectral import spectral_overlaps
@@ -732,8 +733,12 @@ def _validate_giant(analysis, ds, replicas, seed, backend, prediction, options) 
     r = target.index_dimension
     steps = int(options.get("steps") or 2)
     batch_text = str(options.get("batch") or "4*d")
-    width = int(options.get("width") or 8)
-    lr = float(options.get("lr") or 10.0)
+    protocol = options.get("protocol") or "sphere"
+    if protocol not in ("sphere", "dandi2024"):
+        raise DeriveError("--protocol must be 'sphere' or 'dandi2024'")
+    dandi = protocol == "dandi2024"
+    width = int(options.get("width") or (64 if dandi else 8))
+    lr = float(options.get("lr") or (2.0 if dandi else 10.0))
     level = float(options.get("level") or LEARNED_LEVEL)
     predicted = _predicted_giant_subspaces(analysis, steps)
 
@@ -743,7 +748,8 @@ def _validate_giant(analysis, ds, replicas, seed, backend, prediction, options) 
         return {"algorithm": "giant-step", "target": target.text, "d": d, "r": r,
                 "replicas": replicas, "seed": _seed_for(seed, d), "steps": steps,
                 "batch": _batch_size(batch_text, d), "width": width, "lr": lr,
-                "noise": float(target.noise), "backend": backend}
+                "noise": float(target.noise), "backend": backend,
+                **({"protocol": protocol} if dandi else {})}
 
     results = run_sweep([job(d) for d in ds], compute_point, **_sweep_options(options))
     points, agree = [], True
@@ -768,7 +774,7 @@ def _validate_giant(analysis, ds, replicas, seed, backend, prediction, options) 
                                                     "learned_after_step": predicted["learned"]},
         verdict=verdict_text, settings={"d": list(ds), "replicas": replicas, "steps": steps,
                                         "batch": batch_text, "width": width, "lr": lr,
-                                        "level": level},
+                                        "level": level, "protocol": protocol},
         seeds={"seed": seed, "per_d": {str(d): _seed_for(seed, d) for d in ds}},
         backend=backend, versions=_versions(backend),
         raw={"per_d": [{"d": d, **res} for d, res in zip(ds, results)]},
