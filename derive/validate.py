@@ -400,6 +400,9 @@ SECOND_MOMENT_LIMIT = 1.5
 TRANSITION_RATIO = 10.0
 #: drift coefficients mu_1 ... mu_ORDERS examined for the leading term
 ORDERS = 6
+#: the chain stops once this fraction of every eta's replicas has recovered (the median and
+#: its bootstrap interval need a bit more than half; the rest are censored, counted as inf)
+ALTERNATING_STOP = 0.8
 #: the student the simulation trains (and for which e(kappa) is derived)
 ALTERNATING_STUDENT = "tanh(z)"
 
@@ -575,7 +578,7 @@ def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
     params = {"algorithm": "alternating", "target": target.text, "d": d, "etas": list(etas),
               "replicas": replicas, "seed": _seed_for(seed, d), "max_samples": cap,
               "threshold": threshold, "noise": float(target.noise), "backend": backend,
-              "start_overlap": 1.0, "stop_fraction": 0.95, "simulation": simulation,
+              "start_overlap": 1.0, "stop_fraction": ALTERNATING_STOP, "simulation": simulation,
               "gamma_factor": float(options.get("gamma_factor") or 1.0), "a0": a0}
     result = run_sweep([params], compute_point, **_sweep_options(options))[0]
     samples = [np.array([np.inf if v is None else v for v in row], dtype=float)
@@ -648,7 +651,8 @@ def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
                   "gamma_rule": "gamma = gamma_factor * max_i |mu_i| d^-max(i-2,0)/2 / "
                                 "E[psi^2] (solvers.alternating)",
                   "gamma_factor": params["gamma_factor"],
-                  "start": "m_0 = 1 / sqrt(d)", "stop_fraction": 0.95,
+                  "start": "m_0 = 1 / sqrt(d)",
+                  "stop_fraction": f"{ALTERNATING_STOP} of the replicas of every eta",
                   "second_moment_limit": SECOND_MOMENT_LIMIT,
                   "transition_ratio": TRANSITION_RATIO, "orders": ORDERS,
                   "rule": "slope of log median T against log eta per part; consistent if the "

@@ -252,7 +252,7 @@ def eta_sweep(link: Callable, d: int, etas, replicas: int, seed: int, max_sample
     enough that E[psi_eta^2] is still of order one."""
     etas = tuple(float(e) for e in etas)
     if method == "chain":
-        samples, gammas = _chain_samples(link, d, etas, replicas, seed, max_samples, **options)
+        samples, gammas = chain_eta_samples(link, d, etas, replicas, seed, max_samples, **options)
     elif method == "full":
         streams = np.random.SeedSequence(seed).spawn(len(etas))
         runs = [alternating_sgd(link, d, replicas, int(s.generate_state(1)[0]), max_samples,
@@ -265,11 +265,12 @@ def eta_sweep(link: Callable, d: int, etas, replicas: int, seed: int, max_sample
     return EtaSweep(d, etas, samples, gammas, fit_from, slope, ci)
 
 
-def _chain_samples(link, d, etas, replicas, seed, max_samples, gamma_factor: float = 1.0,
+def chain_eta_samples(link, d, etas, replicas, seed, max_samples, gamma_factor: float = 1.0,
                    student=None, student_derivative=None, a0: float = 1.0,
                    loss: str = "correlation", orders: int = 4, **options):
     """Samples to recovery per eta from one overlap chain over all (eta, replica) lanes,
-    each eta with its best-gamma outer step (:meth:`DriftCoefficients.gamma`)."""
+    each eta with its best-gamma outer step (:meth:`DriftCoefficients.gamma`); the chain
+    stops once every eta has the fraction ``stop_fraction`` of its replicas recovered."""
     from .overlap_chain import overlap_chain
 
     if student is None:
@@ -283,7 +284,7 @@ def _chain_samples(link, d, etas, replicas, seed, max_samples, gamma_factor: flo
     lane_gamma = np.repeat(np.asarray(gammas), replicas)
     update = alternating_update(student, student_derivative, lane_eta, a0, loss)
     run = overlap_chain(link, update, d, len(etas) * replicas, seed, lane_gamma, max_samples,
-                        algorithm="alternating", **options)
+                        algorithm="alternating", groups=len(etas), **options)
     samples = tuple(run.samples_to_recovery[i * replicas:(i + 1) * replicas].copy()
                     for i in range(len(etas)))
     return samples, gammas

@@ -84,12 +84,17 @@ def overlap_chain(
     start_overlap: float | None = None,
     block: int | None = None,
     stop_fraction: float = 1.0,
+    groups: int = 1,
 ) -> RecoveryRun:
     """The overlap chain (module docstring) with the arguments and result of
     :func:`solvers.online.spherical_sgd` (numpy only); ``lr`` is a number or one value per
-    replica, and the run records ``extra["method"] = "overlap-chain"``."""
+    replica, and the run records ``extra["method"] = "overlap-chain"``. With ``groups`` > 1
+    the replicas form that many equal consecutive groups (e.g. one per eta) and the run
+    stops once EVERY group has the fraction ``stop_fraction`` recovered."""
     if d < 3 or replicas < 1 or max_samples < 1:
         raise ValueError("need d >= 3, replicas >= 1 and max_samples >= 1")
+    if groups < 1 or replicas % groups:
+        raise ValueError("groups must divide the number of replicas")
     generators = [np.random.Generator(np.random.PCG64(child))
                   for child in np.random.SeedSequence(seed).spawn(replicas)]
     rates = np.broadcast_to(np.asarray(lr, dtype=float), (replicas,))
@@ -131,7 +136,7 @@ def overlap_chain(
         done += size
         times.append(done / d)
         overlaps.append(m.copy())
-        if np.isfinite(first).mean() >= stop_fraction:
+        if np.isfinite(first).reshape(groups, -1).mean(axis=1).min() >= stop_fraction:
             break
     lr_record = float(rates[0]) if np.all(rates == rates[0]) else rates.tolist()
     return RecoveryRun(
