@@ -420,6 +420,9 @@ class EtaFit:
     verdict: str
     bootstrap: int
     seed: int
+    #: slope of the drift-ODE samples (noise neglected) over the same etas: a finite-d
+    #: reference, not part of the verdict (solvers.alternating.mean_field_samples)
+    mean_field: float | None = None
 
     def to_dict(self) -> dict:
         def number(v):
@@ -427,6 +430,8 @@ class EtaFit:
         return {"variable": "eta", "part": self.part, "exponent": number(self.exponent),
                 "ci": [number(v) for v in self.ci], "etas": list(self.etas),
                 "predicted": self.predicted, "verdict": self.verdict,
+                "mean_field_slope": None if self.mean_field is None
+                else number(self.mean_field),
                 "bootstrap": self.bootstrap, "seed": self.seed, "confidence": 0.95}
 
 
@@ -531,7 +536,12 @@ def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
     misses its slope, "inconclusive" if the falling part is untested or an interval is
     wider than 1 or unbounded, else "consistent".
     """
-    from solvers.alternating import alternating_update, drift_coefficients, eta_slope
+    from solvers.alternating import (
+        alternating_update,
+        drift_coefficients,
+        eta_slope,
+        mean_field_samples,
+    )
     from solvers.fit import median_points
     from solvers.sweep import run_sweep
 
@@ -581,6 +591,10 @@ def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
               "start_overlap": 1.0, "stop_fraction": ALTERNATING_STOP, "simulation": simulation,
               "gamma_factor": float(options.get("gamma_factor") or 1.0), "a0": a0}
     result = run_sweep([params], compute_point, **_sweep_options(options))[0]
+    mean_field = [mean_field_samples(link, alternating_update(student, student_derivative, e,
+                                                              a0=a0),
+                                     d, g, 1.0 / math.sqrt(d), threshold, points=200)
+                  for e, g in zip(etas, result["gammas"])]
     samples = [np.array([np.inf if v is None else v for v in row], dtype=float)
                for row in result["samples"]]
     bootstrap = int(options.get("bootstrap") or 2000)
@@ -607,8 +621,12 @@ def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
             return None
         slope, ci = eta_slope([etas[i] for i in chosen], [samples[i] for i in chosen],
                               bootstrap, seed)
+        reference = [mean_field[i] for i in chosen]
+        mean_field_slope = (float(np.polyfit(np.log([etas[i] for i in chosen]),
+                                             np.log(reference), 1)[0])
+                            if all(math.isfinite(t) for t in reference) else None)
         return EtaFit(part, slope, ci, tuple(etas[i] for i in chosen), predicted,
-                      _part_verdict(slope, ci, predicted), bootstrap, seed)
+                      _part_verdict(slope, ci, predicted), bootstrap, seed, mean_field_slope)
 
     falling = None if steepest is None else part_fit("falling", steepest)
     flat = part_fit("flat", 0.0)
@@ -627,6 +645,7 @@ def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
         point = stats[i].to_dict()
         point.update({"eta": eta, "kappa": kappas[i], "predicted_slope": slopes[i],
                       "leading_order": leading[i][0], "runner_up_ratio": leading[i][1],
+                      "mean_field": mean_field[i] if math.isfinite(mean_field[i]) else None,
                       "mu": list(moments[i + 1].mu),
                       "part": roles[i], "gamma": result["gammas"][i],
                       "second_moment_ratio": ratios[i]})
@@ -1118,6 +1137,9 @@ def _alternating_lines(evidence: Evidence) -> list[str]:
                      f"[{fit.ci[0]:.3f}, {fit.ci[1]:.3f}] on eta = "
                      f"{', '.join(f'{e:.3g}' for e in fit.etas)}; predicted eta^{fit.predicted:g}:"
                      f" {fit.verdict}")
+        if fit.mean_field is not None:
+            lines.append(f"{'':12}finite-d reference (drift ODE, noise neglected, same etas): "
+                         f"eta^{fit.mean_field:.3f} (not part of the verdict)")
     pred = evidence.prediction
     lines.append(f"prediction  T = d^e(kappa), eta = d^-kappa, e = {pred['e_kappa']} (student "
                  f"{pred['student']}; derive lr-phase) [{pred['key']}] {pred['source']}")

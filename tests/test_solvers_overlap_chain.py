@@ -11,6 +11,7 @@ control showing the test would notice a chain for the wrong d.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from solvers.alternating import alternating_update, eta_sweep, tanh_student
@@ -79,3 +80,19 @@ def test_eta_sweep_by_chain_records_one_array_per_eta():
                       start_overlap=32**-0.5, bootstrap=50)
     assert len(sweep.samples) == 3 and all(s.size == 4 for s in sweep.samples)
     assert all(np.isfinite(s).all() for s in sweep.samples)
+
+
+def test_chain_concentrates_on_the_drift_ode_at_large_d():
+    # psi = y = w*.x (a linear link): D(m) = E[y s g] = 1 - m^2 and E[psi^2] = 1, so the
+    # drift ODE gives T = (d / lr) int_{m0}^{0.5} dm / (1 - m^2 - lr m / 2); at d = 4000 the
+    # hitting time of the chain concentrates around it (relative spread ~ d^{-1/2})
+    from scipy.integrate import quad
+
+    from solvers.alternating import mean_field_samples
+
+    d, lr, m0 = 4000, 0.5, 0.1
+    update = online_update(lambda u: np.ones_like(u))
+    exact = d / lr * quad(lambda m: 1 / (1 - m * m - lr * m / 2), m0, 0.5)[0]
+    assert mean_field_samples(lambda z: z, update, d, lr, m0) == pytest.approx(exact, rel=1e-3)
+    run = overlap_chain(lambda z: z, update, d, 16, 3, lr, 50_000, start_overlap=m0)
+    assert np.median(run.samples_to_recovery) == pytest.approx(exact, rel=0.05)
