@@ -50,13 +50,20 @@ smooth student (tanh: sigma' even with a He_2 component, sigma sigma' odd with a
 component, the two coefficients the He3 prediction needs) keeps it open longer. The
 default student is tanh.
 
-Measured (He3 target, tanh student, correlation loss, c = 1, 16 replicas, start overlap
-d^{-1/2}, threshold 0.5; :func:`eta_sweep`, slope fitted on eta = 0.032, 0.064, 0.128): the
-median samples are flat for eta <= 0.016 (about 1.7e4 at d = 64, 9e4 at d = 128, 2-4e5 at
-d = 256) and fall above, with slope -1.01 (d = 64), -1.14 [-1.53, -0.61] (d = 128) and
--1.55 [-1.99, -0.92] (d = 256): steepening towards the predicted -2 as d grows, but at these
-sizes the window between the crossover (eta ~ 0.26 d^{-1/2} for tanh) and the growth of
-E[psi^2] (eta ~ 0.1) is less than a decade, so the eta^-2 law is not yet resolved.
+Sign of the second layer: at eta = 0 every mu_i scales with a0 while the eta y^2 term does
+not. For He3 with a tanh student mu_3 < 0 and mu_2(eta) > 0, so with a0 = +1 and m_0 > 0 the
+drift mu_2 m + mu_3 m^2 + ... vanishes at m of order 6 eta, below the threshold 0.5 for
+eta < 0.08: a fixed point that stalls the run (the population drift E[psi s g] at m = 0.3
+is -0.04 for eta = 0.03 with a0 = +1 and +0.13 with a0 = -1). The earlier sweeps of this
+module (a0 = +1: slopes -1.01, -1.14, -1.55 at d = 64, 128, 256) were slowed by it;
+``derive validate --algorithm alternating`` takes a0 = sign of the first non-zero mu_i(0).
+
+Finite d: with the best gamma ~ mu_2(eta) / E[psi^2], the escape from m ~ d^{-1/2} costs
+d log(sqrt(d)) E[psi^2] / mu_2^2 ~ eta^-2, but the time spent at m of order one costs
+d / gamma ~ eta^-1, and E[psi^2] grows like 1 + 90 eta^2 (He3, tanh); both flatten the local
+slope at reachable d. :func:`mean_field_samples` (the drift ODE) gives, over windows from 3.2
+times the transition to E[psi^2] = 1.5 E[psi_0^2]: -1.24 (d = 1024), -1.36 (4096), -1.48
+(16384), -1.55 (65536): the eta^-2 law is approached only logarithmically in d.
 
 >>> import numpy as np
 >>> c = drift_coefficients(lambda u: u**3 - 3 * u, alternating_update(
