@@ -1030,7 +1030,7 @@ def _plot_alternating(ax, evidence: Evidence) -> None:
         ax.plot(x, centre_y * (x / centre_x) ** fit.predicted, "--", color="gray",
                 label=f"predicted eta^{fit.predicted:g}")
     for t in evidence.prediction.get("transitions_eta", []):
-        ax.axvline(t, color="gray", ls=":", label=f"eta = d^-kappa_t = {t:.3g}")
+        ax.axvline(t, color="gray", ls=":", label=f"transition of the leading term, eta = {t:.3g}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(f"inner learning rate eta (d = {evidence.settings['d'][0]})")
