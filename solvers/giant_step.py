@@ -26,6 +26,13 @@ The residual y - f matters after the first step: the +a and -a neurons move to +
 and f fits the linear part, so the next gradient sees what is left. The overlaps are those
 of w_j / |w_j|.
 
+A third staircase step (z1 + z1 z2 + z1 z2 z3) needs the student's He3 coefficient: for a
+neuron w = alpha e1 + beta e2, E[z1 z2 z3 sigma'(w.x) z3] = alpha beta E[sigma^(3)(w.x)]
+(Stein's lemma twice), which is 0 for relu (relu' = 1/2 + sign/2 has no He2 component), so
+with the relu student e3 gets no expected gradient at step 3 at any d; with a biased
+student the e3 component is of order alpha beta c_3 with beta ~ 0.2-0.3 after two steps at
+d <= 512, below the d^{-1/2} noise floor (measured: e3 overlap 0.035-0.04 = 1/sqrt(512)).
+
 Measured after every step: the teacher-space components w_j[:r] of every neuron
 (``projections[s, k, j, :]``) and, for each teacher direction e_r, the RMS over neurons of
 |cos(w_j, e_r)| (``overlaps``; about 1/sqrt(d) for a random direction), per replica.
