@@ -23,8 +23,9 @@ the same d Gaussians per sample costs at least (b), so its speedup over (a) is a
 (a)/(b); the targets need (a)/(b) >= 30 / 2 = 15. The per-sample loop costs one draw of d
 numbers (the same ziggurat sampler, about d x 5 ns plus a call) plus about eight numpy calls
 on length-d vectors (each about 1 us at d = 512, mostly call overhead): (a)/(b) is about
-3-5 at d = 512 on any CPU, because the draw itself is a large part of the loop's cost.
-The column "per draw" prints the loop's own cost of ``rng.standard_normal(d)`` per sample.
+3-7 at d = 512 (2.6 and 7.1 in two runs on a shared 2-core machine), because the draw
+itself is a large part of the loop's cost (about 40%).
+The row (a') times the loop's own ``rng.standard_normal(d)`` calls alone.
 
 Targets (brief): batched at least 30x faster than (a) and within 2x of (b) at d = 512 with
 32 replicas. Also printed: how the time of a full ``derive validate He3 --algorithm
