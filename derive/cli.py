@@ -187,7 +187,8 @@ def _add_validate_parser(sub) -> None:
     )
     validate.add_argument("target", help="expression, catalog name or .toml file")
     validate.add_argument("--algorithm", required=True,
-                          choices=["online-sgd", "batch-reuse", "giant-step", "spectral"])
+                          choices=["online-sgd", "batch-reuse", "giant-step", "spectral",
+                                   "alternating"])
     validate.add_argument("--d", default=None, metavar="D1,D2,...",
                           help="input dimensions (default 32,64,128,256; spectral 1000)")
     validate.add_argument("--seeds", type=int, default=8, metavar="R",
@@ -196,8 +197,13 @@ def _add_validate_parser(sub) -> None:
     validate.add_argument("--backend", choices=["numpy", "torch"], default="numpy")
     validate.add_argument("--lr", type=float, default=None,
                           help="learning rate (online SGD: lr0 of lr = lr0 d^-(IE-2)/2)")
-    validate.add_argument("--eta", type=float, default=None,
-                          help="batch reuse: look-ahead step eta (default 1)")
+    validate.add_argument("--eta", default=None, metavar="ETA|LOW:HIGH:COUNT",
+                          help="batch reuse: look-ahead step eta (default 1); alternating: "
+                               "grid of inner rates, LOW:HIGH:COUNT log-spaced or a comma "
+                               "list (default 0.25 d^-1/2 ... 0.08, 8 values)")
+    validate.add_argument("--simulation", choices=["chain", "full"], default=None,
+                          help="alternating: exact overlap chain (default, numpy) or the "
+                               "full d-dimensional simulation")
     validate.add_argument("--threshold", type=float, default=None,
                           help="overlap that counts as weak recovery (default 0.5)")
     validate.add_argument("--budget", type=float, default=None,
@@ -205,6 +211,12 @@ def _add_validate_parser(sub) -> None:
     validate.add_argument("--steps", type=int, default=None, help="giant steps (default 2)")
     validate.add_argument("--batch", default=None, metavar="EXPR",
                           help="giant-step batch as an expression in d (default 4*d)")
+    validate.add_argument("--protocol", choices=["sphere", "dandi2024"], default=None,
+                          help="giant-step: unit neurons and correlational steps (sphere, "
+                               "default) or the square-loss protocol of Dandi et al. 2024 "
+                               "(fixed +-1/sqrt(p) second layer, lr = 2p, width 64)")
+    validate.add_argument("--width", type=int, default=None,
+                          help="giant-step: number of neurons p (default 8; dandi2024: 64)")
     validate.add_argument("--alpha", default=None, metavar="LOW:HIGH:COUNT",
                           help="spectral: grid of n/d (default 0.3:1.2:10) or a comma list")
     validate.add_argument("--preprocessing", default=None, metavar="EXPR",
@@ -561,25 +573,43 @@ def _run_validate(args) -> int:
     from .analysis import analyze
     from .validate import summary_table, validate, write_outputs
 
-    default = "1000" if args.algorithm == "spectral" else "32,64,128,256"
+    default = {"spectral": "1000", "alternating": "1024"}.get(args.algorithm, "32,64,128,256")
     try:
         ds = [int(part) for part in (args.d or default).split(",")]
     except ValueError:
         raise DeriveError(f"--d must be a comma-separated list of integers, got '{args.d}'")
     if args.workers < 1:
         raise DeriveError("--workers must be at least 1")
-    for name in ("lr", "eta", "threshold", "budget"):
+    eta = args.eta
+    if args.algorithm == "alternating":
+        if len(ds) != 1:
+            raise DeriveError("--algorithm alternating sweeps eta at one d: give a single --d")
+    elif eta is not None:
+        try:
+            eta = float(eta)
+        except ValueError:
+            raise DeriveError(f"--eta must be a number, got '{args.eta}'")
+    elif args.simulation is not None:
+        raise DeriveError("--simulation goes with --algorithm alternating")
+    for name in ("lr", "threshold", "budget"):
         value = getattr(args, name)
         if value is not None and not value > 0:
             raise DeriveError(f"--{name} must be positive")
+    if isinstance(eta, float) and not eta > 0:
+        raise DeriveError("--eta must be positive")
+    if args.width is not None and args.width < 1:
+        raise DeriveError("--width must be at least 1")
     if args.steps is not None and args.steps < 1:
         raise DeriveError("--steps must be at least 1")
     analysis = analyze(args.target)
     evidence = validate(
         analysis, args.algorithm, ds=ds, replicas=args.seeds, seed=args.seed,
-        backend=args.backend, lr=args.lr, eta=args.eta, threshold=args.threshold,
+        backend=args.backend, lr=args.lr, threshold=args.threshold,
+        **({"etas": eta, "simulation": args.simulation} if args.algorithm == "alternating"
+           else {"eta": eta}),
         budget=args.budget, steps=args.steps, batch=args.batch, alphas=args.alpha,
-        preprocessing=args.preprocessing, store=args.store, workers=args.workers,
+        preprocessing=args.preprocessing, protocol=args.protocol, width=args.width,
+        store=args.store, workers=args.workers,
         scheduler=args.scheduler, progress=False if args.quiet else None,
     )
     written = write_outputs(evidence, args.out) if args.out else []

@@ -17,6 +17,12 @@ Algorithms and what is measured (conventions in the solver modules' docstrings):
 * ``giant-step``: repeated full-batch steps with n = c d (:mod:`solvers.giant_step`); the
   overlap of each predicted direction after each step, against the linear-batch staircase
   of the analysis (Dandi et al. 2024);
+* ``alternating``: layer-wise SGD (:mod:`solvers.alternating`, Tsiolis, Mousavi-Hosseini,
+  Erdogdu 2025) over a grid of inner rates eta at ONE d; samples to weak recovery per eta,
+  the log-log slope against eta on the part where e(kappa) of :mod:`derive.lr_phase`
+  (eta = d^{-kappa}) falls, and the slope on the flat part, against -de/dkappa there
+  (:func:`_validate_alternating`). Simulated by default with the exact overlap chain of
+  :mod:`solvers.overlap_chain` (three random numbers per step, so d in the thousands);
 * ``spectral``: the spectral estimator with a preprocessing T(y) (:mod:`solvers.spectral`)
   over a grid of alpha = n/d, against alpha_c of the weak-recovery claim; T(y) is the
   user's or the optimal T*(y) = 1 - 1/E[z^2|y] of :mod:`derive.thresholds`.
@@ -53,6 +59,7 @@ CLAIM_OF = {
     "batch-reuse": "batch-reuse-sgd",
     "giant-step": "linear-staircase",
     "spectral": "weak-recovery-amp",
+    "alternating": "alternating-sgd-constant-rate",
 }
 ALGORITHMS = tuple(CLAIM_OF)
 
@@ -255,6 +262,9 @@ def validate(analysis, algorithm: str, ds=(32, 64, 128, 256), replicas: int = 8,
                                   claim, options)
     if algorithm == "giant-step":
         return _validate_giant(analysis, ds, replicas, seed, backend, prediction, options)
+    if algorithm == "alternating":
+        return _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
+                                     options)
     return _validate_spectral(analysis, ds, replicas, seed, backend, prediction, options)
 
 
@@ -359,7 +369,8 @@ def compute_point(params: dict) -> dict:
         run = giant_steps(numpy_link(target), params["r"], params["d"], params["replicas"],
                           params["seed"], params["steps"], params["batch"],
                           width=params["width"], lr=params["lr"], noise=params["noise"],
-                          backend=params["backend"])
+                          backend=params["backend"],
+                          protocol=params.get("protocol", "sphere"))
         return {"projections": run.projections.tolist()}
     if algorithm == "spectral":
         from solvers.spectral import spectral_overlaps
@@ -376,7 +387,343 @@ def compute_point(params: dict) -> dict:
                                 r=target.index_dimension, noise=params["noise"],
                                 backend=params["backend"])
         return {"overlaps": run.overlaps.tolist()}
+    if algorithm == "alternating":
+        return _alternating_point(params, target)
     raise ValueError(f"unknown algorithm {algorithm}")  # pragma: no cover
+
+
+# ------------------------------------------------------------ alternating: sweep over eta
+
+#: E[psi_eta^2] / E[psi_0^2] above which a point leaves the regime of the prediction
+SECOND_MOMENT_LIMIT = 1.5
+#: a point belongs to a part only if the runner-up term's T is this many times slower
+TRANSITION_RATIO = 10.0
+#: drift coefficients mu_1 ... mu_ORDERS examined for the leading term
+ORDERS = 6
+#: the chain stops once this fraction of every eta's replicas has recovered (the median and
+#: its bootstrap interval need a bit more than half; the rest are censored, counted as inf)
+ALTERNATING_STOP = 0.8
+#: the student the simulation trains (and for which e(kappa) is derived)
+ALTERNATING_STUDENT = "tanh(z)"
+
+
+@dataclass(frozen=True)
+class EtaFit:
+    """Slope of log(median samples) against log eta on one part of the eta grid, with its
+    percentile-bootstrap 95% interval (:func:`solvers.alternating.eta_slope`)."""
+
+    part: str  # "falling" | "flat"
+    exponent: float
+    ci: tuple[float, float]
+    etas: tuple[float, ...]
+    predicted: float
+    verdict: str
+    bootstrap: int
+    seed: int
+    #: slope of the drift-ODE samples (noise neglected) over the same etas: a finite-d
+    #: reference, not part of the verdict (solvers.alternating.mean_field_samples)
+    mean_field: float | None = None
+
+    def to_dict(self) -> dict:
+        def number(v):
+            return float(v) if math.isfinite(v) else None
+        return {"variable": "eta", "part": self.part, "exponent": number(self.exponent),
+                "ci": [number(v) for v in self.ci], "etas": list(self.etas),
+                "predicted": self.predicted, "verdict": self.verdict,
+                "mean_field_slope": None if self.mean_field is None
+                else number(self.mean_field),
+                "bootstrap": self.bootstrap, "seed": self.seed, "confidence": 0.95}
+
+
+@dataclass(frozen=True)
+class AlternatingFit:
+    """The falling part's fit (``exponent``, ``ci``: the issue's ``fit``) and the flat one."""
+
+    falling: EtaFit | None
+    flat: EtaFit | None
+
+    @property
+    def exponent(self) -> float:
+        return math.nan if self.falling is None else self.falling.exponent
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        return (math.nan, math.nan) if self.falling is None else self.falling.ci
+
+    def to_dict(self) -> dict:
+        out = {"variable": "eta", "exponent": None, "ci": None}
+        if self.falling is not None:
+            out.update(self.falling.to_dict())
+        out["flat"] = None if self.flat is None else self.flat.to_dict()
+        return out
+
+
+def _eta_grid(text, d: int) -> tuple[float, ...]:
+    """LOW:HIGH:COUNT (log-spaced) or a comma list; default 0.25 d^{-1/2} ... 0.08 (8)."""
+    if text is None:
+        return tuple(float(e) for e in np.geomspace(0.25 / math.sqrt(d), 0.08, 8))
+    if isinstance(text, (list, tuple)):
+        values = tuple(float(e) for e in text)
+    else:
+        parts = str(text).split(":")
+        try:
+            if len(parts) == 3:
+                low, high, count = float(parts[0]), float(parts[1]), int(parts[2])
+                if count < 2 or not 0 < low < high:
+                    raise ValueError
+                values = tuple(float(e) for e in np.geomspace(low, high, count))
+            else:
+                values = tuple(float(e) for e in str(text).split(","))
+        except ValueError:
+            raise DeriveError(f"--eta must be LOW:HIGH:COUNT (log-spaced) or a comma list for "
+                              f"--algorithm alternating, got '{text}'")
+    if not values or min(values) <= 0 or not all(math.isfinite(e) for e in values):
+        raise DeriveError("--eta values must be positive")
+    return tuple(sorted(set(values)))
+
+
+def _leading_terms(mu, d: int) -> tuple[int | None, float]:
+    """The order i minimising T_i = d^max(i-1,1) (log d for i = 2) / mu_i^2 (Tsiolis et al.
+    2025: T(eta) = min_i mu_i(eta)^-2 d^max(i-1,1)) and the ratio of the runner-up T to it."""
+    costs = []
+    for i, m in enumerate(mu, 1):
+        if abs(m) > 1e-12:
+            costs.append((d ** max(i - 1, 1) * (math.log(d) if i == 2 else 1.0) / m**2, i))
+    if not costs:
+        return None, math.inf
+    costs.sort()
+    ratio = costs[1][0] / costs[0][0] if len(costs) > 1 else math.inf
+    return costs[0][1], ratio
+
+
+def _crossings(coefficients_at, d: int, low: float, high: float) -> list[float]:
+    """Rates eta in [low, high] where the leading order of :func:`_leading_terms` changes
+    (on a log grid of 400 points: a resolution of about 2% in eta)."""
+    grid = np.geomspace(low, high, 400)
+    leading = [_leading_terms(coefficients_at(e).mu, d)[0] for e in grid]
+    return [float(np.sqrt(grid[k] * grid[k + 1])) for k in range(len(grid) - 1)
+            if leading[k] != leading[k + 1]]
+
+
+def _part_verdict(fit_slope, ci, predicted) -> str:
+    from solvers.fit import SYSTEMATIC
+
+    low, high = ci
+    if not (math.isfinite(low) and math.isfinite(high)) or high - low > 1.0:
+        return "inconclusive"
+    return ("consistent" if low - SYSTEMATIC <= predicted <= high + SYSTEMATIC
+            else "inconsistent")
+
+
+def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
+                          options) -> Evidence:
+    """Alternating layer-wise SGD over a grid of eta at one d (module docstring).
+
+    Prediction (Tsiolis et al. 2025): T(eta) = min_i mu_i(eta)^-2 d^max(i-1,1) (a log d for
+    i = 2), mu_i(eta) the drift coefficients of the update (computed by quadrature,
+    :func:`solvers.alternating.drift_coefficients`, for the simulated tanh student). The
+    leading order i at each eta gives the predicted slope of log T against log eta,
+    -2 j_i with j_i the lowest power of eta in mu_i (from :func:`derive.lr_phase.
+    learning_rate_phase`, whose e(kappa), eta = d^-kappa, is the same statement in
+    exponents: for He3, e = min(2, 1 + 2 kappa), so the slope is -2 above the transition
+    and 0 below; the transition sits at eta ~ |mu_3| / (mu_2'(0) sqrt(d)), the d^-1/2 of
+    e(kappa) with the constant the mu's give). A point counts in a part only if the
+    runner-up term is TRANSITION_RATIO times slower (else "transition"), and only while
+    E[psi_eta^2] <= SECOND_MOMENT_LIMIT E[psi_0^2] (the formula treats E[psi^2] as O(1);
+    else "beyond"). The falling part (steepest predicted slope < 0) and the flat part
+    (predicted 0) are fitted separately when they have at least 3 points; the verdict is
+    "inconsistent" if a tested part's 95% interval (widened by solvers.fit.SYSTEMATIC)
+    misses its slope, "inconclusive" if the falling part is untested or an interval is
+    wider than 1 or unbounded, else "consistent".
+    """
+    from solvers.alternating import (
+        alternating_update,
+        drift_coefficients,
+        eta_slope,
+        mean_field_samples,
+    )
+    from solvers.fit import median_points
+    from solvers.sweep import run_sweep
+
+    from .lr_phase import learning_rate_phase
+
+    _single_index(analysis, "alternating")
+    if len(ds) != 1:
+        raise DeriveError("--algorithm alternating sweeps eta at one d: give a single --d")
+    d = ds[0]
+    etas = _eta_grid(options.get("etas"), d)
+    phase = learning_rate_phase(analysis, "alternating", student=ALTERNATING_STUDENT)
+    if phase.exponent is None or phase.valid_range is None:
+        raise DeriveError(f"e(kappa) is undetermined for this target: {phase.reason}")
+    target = analysis.target
+    simulation = options.get("simulation") or ("full" if backend == "torch" else "chain")
+    if simulation not in ("chain", "full"):
+        raise DeriveError("--simulation must be 'chain' or 'full'")
+    if simulation == "chain" and backend != "numpy":
+        raise DeriveError("the overlap chain runs on numpy; use --simulation full with "
+                          "--backend torch")
+    threshold = float(options.get("threshold") or 0.5)
+    budget = float(options.get("budget") or 50.0)
+    kappas = [-math.log(e) / math.log(d) for e in etas]
+    top = max(float(phase.at(k)) for k in kappas if k >= 0) if min(kappas) >= 0 else 2.0
+    cap = int(budget * d ** top * (math.log(d) if phase.log_intervals else 1.0))
+
+    link = numpy_scalar_link(target)
+    student, student_derivative = np.tanh, lambda v: 1.0 / np.cosh(v) ** 2
+    a0 = _second_layer_sign(link, student, student_derivative)
+
+    def coefficients_at(eta):
+        return drift_coefficients(link, alternating_update(student, student_derivative, eta,
+                                                           a0=a0), orders=ORDERS)
+
+    moments = [coefficients_at(e) for e in (0.0, *etas)]
+    base = moments[0].second_moment
+    ratios = [m.second_moment / base for m in moments[1:]]
+    powers = {t.order: t.power for t in phase.leading_terms()}
+    leading = [_leading_terms(m.mu, d) for m in moments[1:]]
+    slopes = [None if i is None or i not in powers else -2.0 * powers[i]
+              for i, _ in leading]
+    transitions = _crossings(coefficients_at, d, min(etas) / 10, max(etas) * 10)
+
+    params = {"algorithm": "alternating", "target": target.text, "d": d, "etas": list(etas),
+              "replicas": replicas, "seed": _seed_for(seed, d), "max_samples": cap,
+              "threshold": threshold, "noise": float(target.noise), "backend": backend,
+              "start_overlap": 1.0, "stop_fraction": ALTERNATING_STOP, "simulation": simulation,
+              "gamma_factor": float(options.get("gamma_factor") or 1.0), "a0": a0}
+    result = run_sweep([params], compute_point, **_sweep_options(options))[0]
+    mean_field = [mean_field_samples(link, alternating_update(student, student_derivative, e,
+                                                              a0=a0),
+                                     d, g, 1.0 / math.sqrt(d), threshold, points=200)
+                  for e, g in zip(etas, result["gammas"])]
+    samples = [np.array([np.inf if v is None else v for v in row], dtype=float)
+               for row in result["samples"]]
+    bootstrap = int(options.get("bootstrap") or 2000)
+    stats = median_points([d] * len(etas), samples, bootstrap, seed)
+
+    roles = []
+    for slope, ratio, (_, gap) in zip(slopes, ratios, leading):
+        if slope is None or gap < TRANSITION_RATIO:
+            roles.append("transition")
+        elif ratio > SECOND_MOMENT_LIMIT:
+            roles.append("beyond")
+        elif slope == 0:
+            roles.append("flat")
+        else:
+            roles.append("falling")
+    steepest = min((s for s, r in zip(slopes, roles) if r == "falling"), default=None)
+    if steepest is not None:
+        roles = ["falling" if r == "falling" and s == steepest else
+                 ("other" if r == "falling" else r) for s, r in zip(slopes, roles)]
+
+    def part_fit(part, predicted):
+        chosen = [i for i, r in enumerate(roles) if r == part]
+        if len(chosen) < 3:
+            return None
+        slope, ci = eta_slope([etas[i] for i in chosen], [samples[i] for i in chosen],
+                              bootstrap, seed)
+        reference = [mean_field[i] for i in chosen]
+        mean_field_slope = (float(np.polyfit(np.log([etas[i] for i in chosen]),
+                                             np.log(reference), 1)[0])
+                            if all(math.isfinite(t) for t in reference) else None)
+        return EtaFit(part, slope, ci, tuple(etas[i] for i in chosen), predicted,
+                      _part_verdict(slope, ci, predicted), bootstrap, seed, mean_field_slope)
+
+    falling = None if steepest is None else part_fit("falling", steepest)
+    flat = part_fit("flat", 0.0)
+    tested = [f for f in (falling, flat) if f is not None]
+    if falling is None:
+        verdict_text = "inconclusive"
+    elif any(f.verdict == "inconsistent" for f in tested):
+        verdict_text = "inconsistent"
+    elif any(f.verdict == "inconclusive" for f in tested):
+        verdict_text = "inconclusive"
+    else:
+        verdict_text = "consistent"
+
+    points = []
+    for i, eta in enumerate(etas):
+        point = stats[i].to_dict()
+        point.update({"eta": eta, "kappa": kappas[i], "predicted_slope": slopes[i],
+                      "leading_order": leading[i][0], "runner_up_ratio": leading[i][1],
+                      "mean_field": mean_field[i] if math.isfinite(mean_field[i]) else None,
+                      "mu": list(moments[i + 1].mu),
+                      "part": roles[i], "gamma": result["gammas"][i],
+                      "second_moment_ratio": ratios[i]})
+        points.append(point)
+    return Evidence(
+        algorithm="alternating", target=target.text,
+        quantity=f"samples to weak recovery (|m| >= {threshold:g}) per inner rate eta",
+        points=tuple(points), fit=AlternatingFit(falling, flat),
+        prediction={**prediction, "e_kappa": str(phase.exponent),
+                    "e_kappa_piecewise": str(phase.piecewise),
+                    "transitions_eta": transitions,
+                    "eta_exponent_falling": steepest, "eta_exponent_flat": 0.0,
+                    "student": ALTERNATING_STUDENT, "lr_phase_source": phase.source},
+        verdict=verdict_text,
+        settings={"d": [d], "etas": list(etas), "replicas": replicas, "threshold": threshold,
+                  "budget": budget, "max_samples": cap, "simulation": simulation,
+                  "student": ALTERNATING_STUDENT, "a0": a0, "loss": "correlation",
+                  "a0_rule": "a0 = sign of the first non-zero drift coefficient mu_i at "
+                             "eta = 0, so that the information-exponent drift pushes the "
+                             "start m_0 > 0 the same way as the eta-drift (else a fixed "
+                             "point below the threshold can stop the run)",
+                  "gamma_rule": "gamma = gamma_factor * max_i |mu_i| d^-max(i-2,0)/2 / "
+                                "E[psi^2] (solvers.alternating)",
+                  "gamma_factor": params["gamma_factor"],
+                  "start": "m_0 = 1 / sqrt(d)",
+                  "stop_fraction": f"{ALTERNATING_STOP} of the replicas of every eta",
+                  "second_moment_limit": SECOND_MOMENT_LIMIT,
+                  "transition_ratio": TRANSITION_RATIO, "orders": ORDERS,
+                  "rule": "slope of log median T against log eta per part; consistent if the "
+                          "95% interval widened by 0.15 contains -de/dkappa"},
+        seeds={"seed": seed, "per_d": {str(d): params["seed"]}},
+        backend=backend, versions=_versions(backend),
+        raw={"per_d": [{"d": d, **result}]},
+    )
+
+
+def _second_layer_sign(link, student, student_derivative) -> float:
+    """+1 or -1: the sign of the first non-zero mu_i(eta = 0) with a0 = 1.
+
+    mu_i scales with a0 at eta = 0, while the eta y^2 term does not; for He3 with a tanh
+    student mu_3 < 0 and mu_2(eta) > 0, so with a0 = 1 the drift mu_2 m + mu_3 m^2 of a start
+    m_0 > 0 vanishes at m = mu_2 / |mu_3| ~ 6 eta, below the threshold for eta < 0.08.
+
+    >>> he3 = lambda u: u**3 - 3 * u
+    >>> _second_layer_sign(he3, np.tanh, lambda v: 1 / np.cosh(v) ** 2)
+    -1.0
+    """
+    from solvers.alternating import alternating_update, drift_coefficients
+
+    mu = drift_coefficients(link, alternating_update(student, student_derivative, 0.0)).mu
+    scale = max(abs(m) for m in mu)
+    for m in mu:
+        if scale > 0 and abs(m) > 1e-9 * scale:
+            return 1.0 if m > 0 else -1.0
+    return 1.0
+
+
+def _alternating_point(params: dict, target) -> dict:
+    """Samples to recovery per eta at one d (exact overlap chain or full simulation)."""
+    from solvers.alternating import alternating_sgd, chain_eta_samples
+
+    link = numpy_scalar_link(target)
+    d = params["d"]
+    common = {"threshold": params["threshold"], "noise": params["noise"],
+              "start_overlap": params["start_overlap"] / math.sqrt(d),
+              "stop_fraction": params["stop_fraction"],
+              "gamma_factor": params["gamma_factor"], "a0": params["a0"]}
+    if params["simulation"] == "chain":
+        samples, gammas = chain_eta_samples(link, d, params["etas"], params["replicas"],
+                                         params["seed"], params["max_samples"], **common)
+    else:
+        streams = np.random.SeedSequence(params["seed"]).spawn(len(params["etas"]))
+        runs = [alternating_sgd(link, d, params["replicas"], int(s.generate_state(1)[0]),
+                                params["max_samples"], eta, backend=params["backend"],
+                                **common) for eta, s in zip(params["etas"], streams)]
+        samples, gammas = [r.samples_to_recovery for r in runs], [r.lr for r in runs]
+    return {"samples": [[None if not math.isfinite(v) else int(v) for v in row]
+                        for row in samples], "gammas": [float(g) for g in gammas]}
 
 
 def _preprocessing_from_text(text: str):
@@ -409,8 +756,12 @@ def _validate_giant(analysis, ds, replicas, seed, backend, prediction, options) 
     r = target.index_dimension
     steps = int(options.get("steps") or 2)
     batch_text = str(options.get("batch") or "4*d")
-    width = int(options.get("width") or 8)
-    lr = float(options.get("lr") or 10.0)
+    protocol = options.get("protocol") or "sphere"
+    if protocol not in ("sphere", "dandi2024"):
+        raise DeriveError("--protocol must be 'sphere' or 'dandi2024'")
+    dandi = protocol == "dandi2024"
+    width = int(options.get("width") or (64 if dandi else 8))
+    lr = float(options.get("lr") or (2.0 if dandi else 10.0))
     level = float(options.get("level") or LEARNED_LEVEL)
     predicted = _predicted_giant_subspaces(analysis, steps)
 
@@ -420,7 +771,8 @@ def _validate_giant(analysis, ds, replicas, seed, backend, prediction, options) 
         return {"algorithm": "giant-step", "target": target.text, "d": d, "r": r,
                 "replicas": replicas, "seed": _seed_for(seed, d), "steps": steps,
                 "batch": _batch_size(batch_text, d), "width": width, "lr": lr,
-                "noise": float(target.noise), "backend": backend}
+                "noise": float(target.noise), "backend": backend,
+                **({"protocol": protocol} if dandi else {})}
 
     results = run_sweep([job(d) for d in ds], compute_point, **_sweep_options(options))
     points, agree = [], True
@@ -445,7 +797,7 @@ def _validate_giant(analysis, ds, replicas, seed, backend, prediction, options) 
                                                     "learned_after_step": predicted["learned"]},
         verdict=verdict_text, settings={"d": list(ds), "replicas": replicas, "steps": steps,
                                         "batch": batch_text, "width": width, "lr": lr,
-                                        "level": level},
+                                        "level": level, "protocol": protocol},
         seeds={"seed": seed, "per_d": {str(d): _seed_for(seed, d) for d in ds}},
         backend=backend, versions=_versions(backend),
         raw={"per_d": [{"d": d, **res} for d, res in zip(ds, results)]},
@@ -601,7 +953,9 @@ def plot(evidence: Evidence):
 
     fig, ax = plt.subplots(figsize=(5.5, 4))
     points = evidence.points
-    if evidence.fit is not None:
+    if evidence.algorithm == "alternating":
+        _plot_alternating(ax, evidence)
+    elif evidence.fit is not None:
         ds = np.array([p["d"] for p in points], dtype=float)
         med = np.array([np.nan if p["median"] is None else p["median"] for p in points])
         low = np.array([np.nan if p["low"] is None else p["low"] for p in points])
@@ -650,6 +1004,39 @@ def plot(evidence: Evidence):
     return fig
 
 
+def _plot_alternating(ax, evidence: Evidence) -> None:
+    points = evidence.points
+    etas = np.array([p["eta"] for p in points])
+
+    def column(name):
+        return np.array([np.nan if p[name] is None else p[name] for p in points], dtype=float)
+
+    med, low, high = column("median"), column("low"), column("high")
+    for part, marker in (("falling", "o"), ("flat", "s"), ("transition", "^"),
+                         ("beyond", "x"), ("other", "d")):
+        mask = np.array([p["part"] == part for p in points])
+        if mask.any():
+            ax.errorbar(etas[mask], med[mask], yerr=[med[mask] - low[mask],
+                                                     high[mask] - med[mask]],
+                        fmt=marker, capsize=3, label=f"{part} (median, 95% bootstrap)")
+    for fit in (evidence.fit.falling, evidence.fit.flat):
+        if fit is None or not math.isfinite(fit.exponent):
+            continue
+        chosen = np.array([p["eta"] in fit.etas for p in points])
+        x = etas[chosen]
+        centre_x, centre_y = np.exp(np.mean(np.log(x))), np.exp(np.mean(np.log(med[chosen])))
+        ax.plot(x, centre_y * (x / centre_x) ** fit.exponent, "-",
+                label=f"{fit.part}: eta^{fit.exponent:.2f} [{fit.ci[0]:.2f}, {fit.ci[1]:.2f}]")
+        ax.plot(x, centre_y * (x / centre_x) ** fit.predicted, "--", color="gray",
+                label=f"predicted eta^{fit.predicted:g}")
+    for t in evidence.prediction.get("transitions_eta", []):
+        ax.axvline(t, color="gray", ls=":", label=f"transition of the leading term, eta = {t:.3g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"inner learning rate eta (d = {evidence.settings['d'][0]})")
+    ax.set_ylabel("samples to weak recovery")
+
+
 def write_outputs(evidence: Evidence, folder) -> list[str]:
     """Write NAME.png, NAME.pdf and NAME.json into ``folder`` (created), atomically."""
     import io
@@ -686,6 +1073,8 @@ def summary_table(evidence: Evidence) -> str:
     """The printed summary: measured quantity per point, fit, prediction, verdict."""
     lines = [f"target      {evidence.target}", f"algorithm   {evidence.algorithm}",
              f"measured    {evidence.quantity}", ""]
+    if evidence.algorithm == "alternating":
+        return "\n".join(lines + _alternating_lines(evidence))
     if evidence.fit is not None:
         lines.append(f"{'d':>6}  {'median':>12}  {'95% interval':>26}  reached")
         for p in evidence.points:
@@ -726,3 +1115,33 @@ def summary_table(evidence: Evidence) -> str:
     lines.append(f"prediction  {text} [{pred['key']}] {pred['source']}")
     lines.append(f"verdict     {evidence.verdict}")
     return "\n".join(lines)
+
+
+def _alternating_lines(evidence: Evidence) -> list[str]:
+    def show(v):
+        return "inf" if v is None else f"{v:.4g}"
+
+    lines = [(f"{'d':>6}  {'eta':>9}  {'kappa':>6}  {'median':>10}  {'95% interval':>24}  "
+             f"{'reached':>7}  {'E[psi^2]':>8}  part")]
+    for p in evidence.points:
+        lines.append(f"{p['d']:>6}  {p['eta']:>9.4g}  {p['kappa']:>6.3f}  {show(p['median']):>10}"
+                     f"  {'[' + show(p['low']) + ', ' + show(p['high']) + ']':>24}  "
+                     f"{str(p['reached']) + '/' + str(p['replicas']):>7}  "
+                     f"{p['second_moment_ratio']:>8.2f}  {p['part']}")
+    lines.append("")
+    for fit, name in ((evidence.fit.falling, "falling"), (evidence.fit.flat, "flat")):
+        if fit is None:
+            lines.append(f"fit {name:<8}fewer than 3 points in this part: not tested")
+            continue
+        lines.append(f"fit {name:<8}T ~ eta^{fit.exponent:.3f}, 95% bootstrap interval "
+                     f"[{fit.ci[0]:.3f}, {fit.ci[1]:.3f}] on eta = "
+                     f"{', '.join(f'{e:.3g}' for e in fit.etas)}; predicted eta^{fit.predicted:g}:"
+                     f" {fit.verdict}")
+        if fit.mean_field is not None:
+            lines.append(f"{'':12}finite-d reference (drift ODE, noise neglected, same etas): "
+                         f"eta^{fit.mean_field:.3f} (not part of the verdict)")
+    pred = evidence.prediction
+    lines.append(f"prediction  T = d^e(kappa), eta = d^-kappa, e = {pred['e_kappa']} (student "
+                 f"{pred['student']}; derive lr-phase) [{pred['key']}] {pred['source']}")
+    lines.append(f"verdict     {evidence.verdict}")
+    return lines

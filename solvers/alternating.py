@@ -50,13 +50,24 @@ smooth student (tanh: sigma' even with a He_2 component, sigma sigma' odd with a
 component, the two coefficients the He3 prediction needs) keeps it open longer. The
 default student is tanh.
 
-Measured (He3 target, tanh student, correlation loss, c = 1, 16 replicas, start overlap
-d^{-1/2}, threshold 0.5; :func:`eta_sweep`, slope fitted on eta = 0.032, 0.064, 0.128): the
-median samples are flat for eta <= 0.016 (about 1.7e4 at d = 64, 9e4 at d = 128, 2-4e5 at
-d = 256) and fall above, with slope -1.01 (d = 64), -1.14 [-1.53, -0.61] (d = 128) and
--1.55 [-1.99, -0.92] (d = 256): steepening towards the predicted -2 as d grows, but at these
-sizes the window between the crossover (eta ~ 0.26 d^{-1/2} for tanh) and the growth of
-E[psi^2] (eta ~ 0.1) is less than a decade, so the eta^-2 law is not yet resolved.
+Sign of the second layer: at eta = 0 every mu_i scales with a0 while the eta y^2 term does
+not. For He3 with a tanh student mu_3 < 0 and mu_2(eta) > 0, so with a0 = +1 and m_0 > 0 the
+drift mu_2 m + mu_3 m^2 + ... vanishes at m of order 6 eta, below the threshold 0.5 for
+eta < 0.08: a fixed point that stalls the run (the population drift E[psi s g] at m = 0.3
+is -0.04 for eta = 0.03 with a0 = +1 and +0.13 with a0 = -1). The earlier sweeps of this
+module (a0 = +1: slopes -1.01, -1.14, -1.55 at d = 64, 128, 256) were slowed by it;
+``derive validate --algorithm alternating`` takes a0 = sign of the first non-zero mu_i(0).
+
+Finite d: with the best gamma ~ mu_2(eta) / E[psi^2], the escape from m ~ d^{-1/2} costs
+d log(sqrt(d)) E[psi^2] / mu_2^2 ~ eta^-2, but the time spent at m of order one costs
+d / gamma ~ eta^-1, and E[psi^2] grows like 1 + 90 eta^2 (He3, tanh); both flatten the local
+slope at reachable d. :func:`mean_field_samples` (the drift ODE) gives, over windows from about
+3 times the transition to E[psi^2] = 1.5 E[psi_0^2]: -1.24 (d = 1024), -1.36 (4096), -1.48
+(16384), -1.55 (65536): the eta^-2 law is approached only logarithmically in d. Measured
+(``derive validate "He3(z)" --algorithm alternating --d 4096 --eta 0.024:0.075:6 --seeds 32``,
+exact overlap chain, a0 = -1): slope -1.26, bootstrap 95% interval [-1.79, -0.85], on
+eta = 0.024 ... 0.060 (0.075 is past the E[psi^2] limit); the drift ODE gives -1.40 on the
+same etas.
 
 >>> import numpy as np
 >>> c = drift_coefficients(lambda u: u**3 - 3 * u, alternating_update(
@@ -96,7 +107,9 @@ def alternating_update(student: Callable, student_derivative: Callable, eta: flo
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}")
-    eta, a0 = float(eta), float(a0)
+    # eta may be one value per replica (a vector): a whole eta sweep as one overlap chain
+    eta = float(eta) if np.ndim(eta) == 0 else np.asarray(eta, dtype=float)
+    a0 = float(a0)
 
     def psi(y, field_, spread):
         s, ds = student(field_), student_derivative(field_)
@@ -189,6 +202,37 @@ def best_gamma_search(link: Callable, d: int, replicas: int, seed: int, max_samp
     return best
 
 
+def mean_field_samples(link: Callable, update: Update, d: int, gamma: float, start: float,
+                       threshold: float = 0.5, points: int = 400, nodes: int = 80) -> float:
+    """Samples to reach ``threshold`` from m = ``start`` under the mean drift of the overlap,
+    the noise neglected: T = (d / gamma) int dm / (D(m) - gamma E[psi^2 | m] m / 2), with
+    D(m) = E[psi(y, b) s g] for b, g iid N(0, 1), s = sqrt(1 - m^2), y = link(m b + s g)
+    (the mean of one step of :mod:`solvers.overlap_chain` to first order in gamma / d, the
+    second term being the mean retraction). ``inf`` if the drift vanishes on the way (a
+    fixed point below the threshold). A finite-d reference for the measured T: at finite d
+    it keeps every order i of the drift and the time spent at m of order one.
+
+    >>> import numpy as np
+    >>> t = mean_field_samples(lambda z: z, lambda y, b, q: y, d=100, gamma=0.1, start=0.1)
+    >>> round(t / (100 / 0.1), 3)   # int_0.1^0.5 dm / (1 - m^2 - 0.05 m) = 0.4572 (D = s^2)
+    0.457
+    """
+    x, weights = np.polynomial.hermite_e.hermegauss(nodes)
+    weights = weights / math.sqrt(2 * math.pi)
+    b, g = np.meshgrid(x, x, indexing="ij")
+    w2 = np.outer(weights, weights)
+    ms = np.linspace(float(start), float(threshold), points)
+    rates = np.empty(points)
+    for k, m in enumerate(ms):
+        s = math.sqrt(max(1.0 - m * m, 0.0))
+        psi = np.asarray(update(link(m * b + s * g), b, np.ones_like(b)), dtype=float)
+        rates[k] = np.sum(w2 * psi * s * g) - gamma * np.sum(w2 * psi**2) * m / 2
+    if np.any(rates <= 0):
+        return math.inf
+    inverse = 1.0 / rates
+    return float(d / gamma * np.sum((inverse[1:] + inverse[:-1]) / 2 * np.diff(ms)))
+
+
 @dataclass(frozen=True)
 class EtaSweep:
     """Samples to weak recovery per inner rate eta at one d, and the log-log slope of the
@@ -237,15 +281,52 @@ def eta_slope(etas, samples, bootstrap: int = 2000, seed: int = 0
 
 
 def eta_sweep(link: Callable, d: int, etas, replicas: int, seed: int, max_samples: int,
-              fit_from: int = 0, bootstrap: int = 2000, **options) -> EtaSweep:
-    """:func:`alternating_sgd` at each eta (replica streams from ``SeedSequence(seed)``
-    spawned per eta), then :func:`eta_slope` on ``etas[fit_from:]``. The prediction to compare
-    with (Tsiolis et al. 2025): T flat in eta below eta ~ d^{-1/2}, T ~ eta^{-2} above it
-    (slope -2), for eta small enough that E[psi_eta^2] is still of order one."""
+              fit_from: int = 0, bootstrap: int = 2000, method: str = "full",
+              **options) -> EtaSweep:
+    """:func:`alternating_sgd` at each eta, then :func:`eta_slope` on ``etas[fit_from:]``.
+
+    ``method="full"`` simulates the d-dimensional student (replica streams from
+    ``SeedSequence(seed)`` spawned per eta); ``method="chain"`` runs the exact overlap chain
+    of :mod:`solvers.overlap_chain` (same law of the overlaps, three random numbers per
+    step), all etas as one vector of ``len(etas) * replicas`` lanes (streams spawned per
+    lane), which reaches d in the thousands. The prediction to compare with (Tsiolis et al.
+    2025): T flat in eta below eta ~ d^{-1/2}, T ~ eta^{-2} above it (slope -2), for eta small
+    enough that E[psi_eta^2] is still of order one."""
     etas = tuple(float(e) for e in etas)
-    streams = np.random.SeedSequence(seed).spawn(len(etas))
-    runs = [alternating_sgd(link, d, replicas, int(s.generate_state(1)[0]), max_samples, eta,
-                            **options) for eta, s in zip(etas, streams)]
-    samples = tuple(r.samples_to_recovery for r in runs)
+    if method == "chain":
+        samples, gammas = chain_eta_samples(link, d, etas, replicas, seed, max_samples, **options)
+    elif method == "full":
+        streams = np.random.SeedSequence(seed).spawn(len(etas))
+        runs = [alternating_sgd(link, d, replicas, int(s.generate_state(1)[0]), max_samples,
+                                eta, **options) for eta, s in zip(etas, streams)]
+        samples = tuple(r.samples_to_recovery for r in runs)
+        gammas = tuple(r.lr for r in runs)
+    else:
+        raise ValueError("method must be 'full' or 'chain'")
     slope, ci = eta_slope(etas[fit_from:], samples[fit_from:], bootstrap, seed)
-    return EtaSweep(d, etas, samples, tuple(r.lr for r in runs), fit_from, slope, ci)
+    return EtaSweep(d, etas, samples, gammas, fit_from, slope, ci)
+
+
+def chain_eta_samples(link, d, etas, replicas, seed, max_samples, gamma_factor: float = 1.0,
+                   student=None, student_derivative=None, a0: float = 1.0,
+                   loss: str = "correlation", orders: int = 4, **options):
+    """Samples to recovery per eta from one overlap chain over all (eta, replica) lanes,
+    each eta with its best-gamma outer step (:meth:`DriftCoefficients.gamma`); the chain
+    stops once every eta has the fraction ``stop_fraction`` of its replicas recovered."""
+    from .overlap_chain import overlap_chain
+
+    if student is None:
+        student, student_derivative = tanh_student()
+    elif student_derivative is None:
+        raise ValueError("give student_derivative with student")
+    gammas = tuple(drift_coefficients(link, alternating_update(
+        student, student_derivative, eta, a0, loss), orders).gamma(d, gamma_factor)
+        for eta in etas)
+    lane_eta = np.repeat(np.asarray(etas), replicas)
+    lane_gamma = np.repeat(np.asarray(gammas), replicas)
+    update = alternating_update(student, student_derivative, lane_eta, a0, loss)
+    run = overlap_chain(link, update, d, len(etas) * replicas, seed, lane_gamma, max_samples,
+                        algorithm="alternating", groups=len(etas), **options)
+    samples = tuple(run.samples_to_recovery[i * replicas:(i + 1) * replicas].copy()
+                    for i in range(len(etas)))
+    return samples, gammas

@@ -177,7 +177,7 @@ def spherical_sgd(
         labels = be.apply(link, inputs[:, :, 0])                 # teacher field nu = x_1
         if noise_scale:
             labels = labels + noise_scale * be.normal(streams, (size,))
-        squares = (inputs * inputs).sum(-1)                      # |x|^2, (R, B)
+        squares = xp.einsum("rbd,rbd->rb", inputs, inputs)       # |x|^2, (R, B), one pass
         trace = xp.empty((replicas, size), dtype=inputs.dtype) if be.name == "torch" \
             else np.empty((replicas, size))
         for t in range(size):

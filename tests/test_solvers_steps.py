@@ -60,3 +60,20 @@ def test_ridge_readout_error_falls_as_the_staircase_is_learned():
                       width=32, readout_samples=2000)
     err = np.median(run.test_error, axis=1)
     assert err[0] > 0.8 and err[1] < err[0] - 0.2, err
+
+
+def test_dandi_protocol_learns_the_staircase_one_direction_per_step():
+    # Dandi et al. 2024 (arXiv:2305.18270, Sect. 4): with n = O(d) the first step of the
+    # square-loss gradient learns the span of C_1 = E[y z] = e1 for z1 + z1 z2 (E[z1 z2 z] = 0),
+    # the second step e2 (linearly coupled to e1 through z1 z2); protocol of their notebook:
+    # fixed second layer +-1/sqrt(p), W ~ N(0, I/d), lr = 2p, no renormalisation
+    d = 128
+    run = giant_steps(staircase, r=2, d=d, replicas=2, seed=0, steps=2, batch=4 * d,
+                      width=32, protocol="dandi2024")
+    overlaps = np.median(run.overlaps, axis=1)          # (steps + 1, r)
+    noise = 1 / np.sqrt(d)                              # a random direction: RMS 1/sqrt(d)
+    assert overlaps[1, 0] > 0.4 and overlaps[1, 1] < 1.5 * noise
+    assert overlaps[2, 1] > 2 * noise and overlaps[2, 1] > 2 * overlaps[1, 1]
+    with pytest.raises(ValueError):
+        giant_steps(staircase, r=2, d=16, replicas=1, seed=0, steps=1, batch=8,
+                    protocol="unknown")
