@@ -399,6 +399,7 @@ def _continue_numerically(analysis: MultiIndexAnalysis, target: Target) -> Multi
 
     from .cubature import MAX_ORDER, MAX_VARIABLES, hermite_table
     from .numeric_leap import extend, filtrations, flip_symmetries, linear_giant_steps
+    from .signed_permutations import signed_permutation_symmetries
 
     variables = target.variables
     pending = [f for f in (analysis.information, analysis.generative)
@@ -411,7 +412,9 @@ def _continue_numerically(analysis: MultiIndexAnalysis, target: Target) -> Multi
                               MAX_ORDER if len(variables) <= 2 else 4)
     except DeriveError:
         return analysis
-    information, generative = filtrations(table, flip_symmetries(target.expression, variables))
+    information, generative = filtrations(
+        table, flip_symmetries(target.expression, variables),
+        signed_permutation_symmetries(target.expression, variables))
     updates = {}
     for name, numeric in (("information", information), ("generative", generative)):
         extended = extend(getattr(analysis, name), numeric)
@@ -427,13 +430,15 @@ def _analyze_quadrature(target: Target) -> MultiIndexAnalysis:
     (derive.numeric_leap): non-zeros from error-bounded values, zeros from sign flips."""
     from .cubature import MAX_ORDER, hermite_table
     from .numeric_leap import filtrations, flip_symmetries, linear_giant_steps, one_giant_step
+    from .signed_permutations import signed_permutation_symmetries
 
     variables = target.variables
     r = len(variables)
     order = MAX_ORDER if r <= 2 else 4
     table = hermite_table(target.expression, variables, order)
     flips = flip_symmetries(target.expression, variables)
-    information, generative = filtrations(table, flips)
+    symmetries = signed_permutation_symmetries(target.expression, variables)
+    information, generative = filtrations(table, flips, symmetries)
     coefficients, bounds, unresolved = {}, {}, {}
     for alpha, value in table.values.items():
         if any(f.kills(alpha) for f in flips):
@@ -452,7 +457,7 @@ def _analyze_quadrature(target: Target) -> MultiIndexAnalysis:
         information=information,
         generative=generative,
         linear_giant_steps=linear_giant_steps(information),
-        one_step=one_giant_step(table, flips),
+        one_step=one_giant_step(table, flips, symmetries),
         coordinate=CoordinateLeap(None, ()),
         bounds=bounds,
         truncated=True,
