@@ -8,7 +8,8 @@ sums of ridge functions f(<w, z>) with non-orthogonal w get exact tensors and th
 of every filtration (:mod:`derive.ridge`), later steps undetermined. Anything else with
 r <= 4 gets error-bounded coefficients by nested quadrature split at its kinks
 (:mod:`derive.cubature`; for r = 4 only while the split grid stays small) and the filtration
-steps those numbers and exact sign-flip symmetries decide (:mod:`derive.numeric_leap`);
+steps those numbers and exact sign-flip and signed-permutation symmetries decide
+(:mod:`derive.numeric_leap`, :mod:`derive.signed_permutations`);
 what the quadrature cannot take (r = 4 with many kinks, a target not finite on the nodes)
 falls back to Monte Carlo (:mod:`derive.montecarlo`); larger r is refused with a clear
 message.

@@ -224,9 +224,9 @@ def _filtration(name: str, table: HermiteTable, flips, generative: bool, symmetr
                     zeros.append((k, "sign-flip symmetries of the perpendicular coordinates"))
                     continue
             if len(fixing) > 1 and invariant_dimension(fixing, k, learned) == 0:
-                zeros.append((k, f"{describe(fixing, variables)} (the symmetries fixing the "
+                zeros.append((k, (f"{describe(fixing, variables)} (the symmetries fixing the "
                                  f"learned subspace pointwise leave no non-zero invariant "
-                                 f"symmetric {k}-tensor on its complement)"))
+                                 f"symmetric {k}-tensor on its complement)")))
                 continue
             if not exact_regime:
                 return Filtration(name, tuple(steps), len(basis), r,
@@ -258,10 +258,10 @@ def _filtration(name: str, table: HermiteTable, flips, generative: bool, symmetr
         if exact_regime and k == 1 and len(fixing) > 1:
             fixed = _orthonormal_exact(fixed_vectors(fixing, exact))
             candidates.append((len(fixed), fixed,
-                               f"the span is exact: the order-1 tensor lies in the subspace "
+                               (f"the span is exact: the order-1 tensor lies in the subspace "
                                f"that the symmetries fixing the learned subspace pointwise "
                                f"({describe(fixing, variables)}) fix, and its numeric rank "
-                               f"fills that subspace"))
+                               f"fills that subspace")))
         if exact_regime and not coordinate_regime:
             candidates.append((r - learned, _complement_exact(exact, r), None))
         if not exact_regime:

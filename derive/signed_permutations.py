@@ -247,7 +247,7 @@ def describe(group, variables) -> str:
                     or g.signs[i] != 1})
     unsigned = all(g.sign == 1 and all(s == 1 for s in g.signs) for g in elements)
     if unsigned and len(group) == math.factorial(len(moved)) and \
-            all(set(g.image[i] for i in moved) <= set(moved) for g in elements):
+            all({g.image[i] for i in moved} <= set(moved) for g in elements):
         return f"invariance under the permutations of ({', '.join(names[i] for i in moved)})"
     shown = []
     for g in elements[:3]:
