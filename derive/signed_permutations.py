@@ -99,8 +99,9 @@ class SignedPermutation:
         return _from_matrix(m, self.sign * other.sign)
 
     def fixes(self, vector) -> bool:
-        """R b = b exactly (b rational or exact)."""
-        return all(sympy.nsimplify(self.signs[i] * vector[self.image[i]] - vector[i]) == 0
+        """R b = b exactly (b with exact entries; a difference that does not expand to 0 counts
+        as not fixed, which can only lose a certificate, never make one)."""
+        return all(sympy.expand(self.signs[i] * vector[self.image[i]] - vector[i]) == 0
                    for i in range(len(self.image)))
 
     def cycles(self) -> list[tuple[int, int]]:
