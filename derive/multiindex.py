@@ -8,7 +8,8 @@ sums of ridge functions f(<w, z>) with non-orthogonal w get exact tensors and th
 of every filtration (:mod:`derive.ridge`), later steps undetermined. Anything else with
 r <= 4 gets error-bounded coefficients by nested quadrature split at its kinks
 (:mod:`derive.cubature`; for r = 4 only while the split grid stays small) and the filtration
-steps those numbers and exact sign-flip symmetries decide (:mod:`derive.numeric_leap`);
+steps those numbers and exact sign-flip and signed-permutation symmetries decide
+(:mod:`derive.numeric_leap`, :mod:`derive.signed_permutations`);
 what the quadrature cannot take (r = 4 with many kinks, a target not finite on the nodes)
 falls back to Monte Carlo (:mod:`derive.montecarlo`); larger r is refused with a clear
 message.
@@ -400,6 +401,7 @@ def _continue_numerically(analysis: MultiIndexAnalysis, target: Target) -> Multi
 
     from .cubature import MAX_ORDER, MAX_VARIABLES, hermite_table
     from .numeric_leap import extend, filtrations, flip_symmetries, linear_giant_steps
+    from .signed_permutations import signed_permutation_symmetries
 
     variables = target.variables
     pending = [f for f in (analysis.information, analysis.generative)
@@ -412,7 +414,9 @@ def _continue_numerically(analysis: MultiIndexAnalysis, target: Target) -> Multi
                               MAX_ORDER if len(variables) <= 2 else 4)
     except DeriveError:
         return analysis
-    information, generative = filtrations(table, flip_symmetries(target.expression, variables))
+    information, generative = filtrations(
+        table, flip_symmetries(target.expression, variables),
+        signed_permutation_symmetries(target.expression, variables))
     updates = {}
     for name, numeric in (("information", information), ("generative", generative)):
         extended = extend(getattr(analysis, name), numeric)
@@ -428,13 +432,15 @@ def _analyze_quadrature(target: Target) -> MultiIndexAnalysis:
     (derive.numeric_leap): non-zeros from error-bounded values, zeros from sign flips."""
     from .cubature import MAX_ORDER, hermite_table
     from .numeric_leap import filtrations, flip_symmetries, linear_giant_steps, one_giant_step
+    from .signed_permutations import signed_permutation_symmetries
 
     variables = target.variables
     r = len(variables)
     order = MAX_ORDER if r <= 2 else 4
     table = hermite_table(target.expression, variables, order)
     flips = flip_symmetries(target.expression, variables)
-    information, generative = filtrations(table, flips)
+    symmetries = signed_permutation_symmetries(target.expression, variables)
+    information, generative = filtrations(table, flips, symmetries)
     coefficients, bounds, unresolved = {}, {}, {}
     for alpha, value in table.values.items():
         if any(f.kills(alpha) for f in flips):
@@ -453,7 +459,7 @@ def _analyze_quadrature(target: Target) -> MultiIndexAnalysis:
         information=information,
         generative=generative,
         linear_giant_steps=linear_giant_steps(information),
-        one_step=one_giant_step(table, flips),
+        one_step=one_giant_step(table, flips, symmetries),
         coordinate=coordinate_leap_numeric(
             coefficients, lambda alpha: any(f.kills(alpha) for f in flips), order, r,
             even_coordinates=tuple(next(iter(f.flipped)) for f in flips

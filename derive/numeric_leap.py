@@ -15,13 +15,24 @@ Lee, Bruna 2025, arXiv:2506.05500, Def. 5; Dandi et al. 2024, arXiv:2305.18270):
 - a zero at order k must hold for every gamma, so only an exact argument gives it: a flip
   z_i -> -z_i of a set F of perpendicular coordinates with g -> eps g kills every beta with
   (-1)^{|beta_F|} != eps (for the generative leap eps = +1 only, so that y is unchanged).
-  Such flips exist only in coordinate bases, so after a numeric direction the filtration can
-  only go on with order-1 steps (order 1 needs no zero);
+  Such flips exist only in coordinate bases. More generally (:mod:`derive.signed_permutations`)
+  a signed permutation R with g(R z) = eps g(z) that fixes the learned subspace S pointwise
+  (checked exactly on an exact basis of S) gives T_k = eps R^{(x)k} T_k for the conditional
+  tensor T_k(z_S) = E[T(y) He_k(z_perp) | z_S] (eps = +1 only for the generative leap); when
+  the group of such R has no non-zero invariant in Sym^k(S-perp) (dimension computed exactly
+  by the projection formula), order k is 0. This works for every order k and every exact
+  S, e.g. max(z1, z2, z3) after its first step along (1, 1, 1)/sqrt(3): S3 acts on the
+  complement as its 2-dimensional standard representation, which fixes no vector. After a
+  numeric (inexact) direction no symmetry can be checked, and the filtration can only go on
+  with order-1 steps (order 1 needs no zero);
 - the directions added are the range of the unfolded conditional tensor; its numeric rank
   counts singular values above NONZERO_FACTOR x the Frobenius norm of the error matrix
   (Weyl's inequality); a step is taken only when that lower bound meets the upper bound
-  (the perpendicular coordinates not killed by a flip), so the span is decided, and is exact
-  (coordinate vectors) when the two coincide in a coordinate basis.
+  (the perpendicular coordinates not killed by a flip; at order 1 also the dimension of the
+  vectors of S-perp fixed by the twisted action eps_R R; the whole of S-perp), so the span
+  is decided, and is exact when the bound met is an exact subspace (coordinate vectors; the
+  fixed space, e.g. span(C_1) = span((1, 1, 1)) for max(z1, z2, z3); the exact complement
+  of an exact S). Higher-order invariant tensors bound only the zero test, not the span.
 
 Anything else stops the filtration as undetermined.
 
@@ -46,6 +57,14 @@ import sympy
 from .certificates import QUADRATURE, Certificate
 from .cubature import NONZERO_FACTOR, HermiteTable
 from .leap import Filtration, FiltrationStep, OneStepResult
+from .signed_permutations import (
+    _same,
+    describe,
+    fixed_vectors,
+    invariant_dimension,
+    stabiliser,
+    symmetry_group,
+)
 
 
 @dataclass(frozen=True)
@@ -60,28 +79,6 @@ class Flip:
             return False
         parity = (-1) ** sum(alpha[i] for i in self.flipped)
         return parity != self.sign
-
-
-#: points where a - b is evaluated before any attempt to prove a - b = 0 symbolically
-_PROBES = ((0.3, -1.7, 0.9, 2.3), (-1.1, 0.45, -0.6, 1.3), (2.2, 1.05, -1.9, -0.35))
-
-
-def _same(a, b, variables) -> bool:
-    """a == b proved exactly (structurally, by expansion or by simplify); a difference seen
-    at a probe point answers False at once."""
-    if a == b:
-        return True
-    difference = a - b
-    for probe in _PROBES:
-        value = complex(difference.evalf(subs=dict(zip(variables, probe))))
-        if abs(value) > 1e-9:
-            return False
-    if sympy.expand(difference) == 0:
-        return True
-    try:
-        return sympy.simplify(difference) == 0
-    except (TypeError, NotImplementedError):
-        return False
 
 
 def flip_symmetries(expr, variables) -> tuple[Flip, ...]:
@@ -163,19 +160,37 @@ def _order_columns(tensors, bounds, learned: int, r: int, k: int, max_order: int
     return np.array(rows), np.array(errs)
 
 
-def _filtration(name: str, table: HermiteTable, flips, generative: bool):
+def _orthonormal_exact(vectors) -> list[tuple]:
+    """Exact orthonormal basis of the span of exact vectors (sympy sqrt, radsimp)."""
+    if not vectors:
+        return []
+    return [tuple(sympy.radsimp(x) for x in v)
+            for v in sympy.GramSchmidt([sympy.Matrix(list(v)) for v in vectors], True)]
+
+
+def _complement_exact(exact: list[tuple], r: int) -> list[tuple]:
+    """Exact orthonormal basis of the orthogonal complement of exact vectors."""
+    if not exact:
+        return [tuple(sympy.Integer(int(i == j)) for j in range(r)) for i in range(r)]
+    return _orthonormal_exact(sympy.Matrix([list(v) for v in exact]).nullspace())
+
+
+def _filtration(name: str, table: HermiteTable, flips, generative: bool, symmetries=()):
     r = len(table.variables)
     K = table.max_order
+    variables = table.variables
+    group = symmetry_group(tuple(symmetries))
     powers = [_Tensors(table.values, table.errors, r, K, flips, False)]
     if generative:
         powers.append(_Tensors(table.square_values, table.square_errors, r, K, flips, True))
     basis: list[np.ndarray] = []  # learned orthonormal directions (numeric)
-    exact: list[tuple] = []  # the same, exact, while they are coordinate vectors
+    exact: list[tuple] = []  # the same, exact, while every step so far had an exact span
     coordinates: list[int] = []  # learned coordinates while the basis is coordinate
     steps = []
     tests = "y and y^2" if generative else "y"
     while len(basis) < r:
-        coordinate_regime = len(exact) == len(basis)
+        exact_regime = len(exact) == len(basis)
+        coordinate_regime = exact_regime and len(coordinates) == len(basis)
         if coordinate_regime:
             perp = [i for i in range(r) if i not in coordinates]
             order = coordinates + perp
@@ -185,6 +200,9 @@ def _filtration(name: str, table: HermiteTable, flips, generative: bool):
             q = np.concatenate([np.stack(basis, axis=1), u[:, len(basis):]], axis=1)
             perp = None
         learned = len(basis)
+        # symmetries fixing the (exact) learned subspace pointwise; y unchanged for T(y)
+        fixing = stabiliser(group, exact, generative) if exact_regime and group else ()
+        zeros = []  # (order, what proved it 0)
         found = None
         for k in range(1, K + 1):
             blocks, error_blocks = [], []
@@ -198,19 +216,27 @@ def _filtration(name: str, table: HermiteTable, flips, generative: bool):
             if seen.any():
                 found = (k, matrix, errors)
                 break
-            if not coordinate_regime:
+            if coordinate_regime:
+                perp_set = frozenset(perp)
+                betas = [b for b in product(range(k + 1), repeat=r) if sum(b) == k
+                         and all(b[i] == 0 for i in coordinates)]
+                if all(_killed(b, flips, perp_set, generative) for b in betas):
+                    zeros.append((k, "sign-flip symmetries of the perpendicular coordinates"))
+                    continue
+            if len(fixing) > 1 and invariant_dimension(fixing, k, learned) == 0:
+                zeros.append((k, (f"{describe(fixing, variables)} (the symmetries fixing the "
+                                 f"learned subspace pointwise leave no non-zero invariant "
+                                 f"symmetric {k}-tensor on its complement)")))
+                continue
+            if not exact_regime:
                 return Filtration(name, tuple(steps), len(basis), r,
                                   f"nothing is resolved at order {k} after a numeric direction, "
                                   f"and a zero there needs an exact symmetry in that basis")
-            perp_set = frozenset(perp)
-            betas = [b for b in product(range(k + 1), repeat=r) if sum(b) == k
-                     and all(b[i] == 0 for i in coordinates)]
-            if not all(_killed(b, flips, perp_set, generative) for b in betas):
-                return Filtration(name, tuple(steps), len(basis), r,
-                                  f"E[{'h' if generative else 'y h'}_{k}(z_perp) | "
-                                  f"{'y, ' if generative else ''}z_S] is neither resolved from "
-                                  f"0 (tests {tests}, Hermite orders <= {K}) nor 0 by a "
-                                  f"symmetry")
+            return Filtration(name, tuple(steps), len(basis), r,
+                              f"E[{'h' if generative else 'y h'}_{k}(z_perp) | "
+                              f"{'y, ' if generative else ''}z_S] is neither resolved from "
+                              f"0 (tests {tests}, Hermite orders <= {K}) nor 0 by a "
+                              f"symmetry")
         if found is None:
             return Filtration(name, tuple(steps), len(basis), r,
                               f"nothing is resolved up to Hermite order {K}")
@@ -218,6 +244,8 @@ def _filtration(name: str, table: HermiteTable, flips, generative: bool):
         singular_u, singular, _ = np.linalg.svd(matrix)
         noise = float(np.linalg.norm(errors))
         lower = int(np.sum(singular > NONZERO_FACTOR * noise))
+        # upper bounds on the span of the step: (dimension, exact basis or None, why)
+        candidates = []
         if coordinate_regime:
             # rows (perpendicular coordinates) that a flip kills at this order for every gamma
             perp_set = frozenset(perp)
@@ -225,13 +253,23 @@ def _filtration(name: str, table: HermiteTable, flips, generative: bool):
                 _killed(b, flips, perp_set, generative)
                 for b in product(range(k + 1), repeat=r)
                 if sum(b) == k and b[i] >= 1 and all(b[j] == 0 for j in coordinates))]
-            upper = len(live)
-        else:
-            live = None
-            upper = r - learned
+            candidates.append((len(live), [tuple(sympy.Integer(int(j == i)) for j in range(r))
+                                           for i in live], None))
+        if exact_regime and k == 1 and len(fixing) > 1:
+            fixed = _orthonormal_exact(fixed_vectors(fixing, exact))
+            candidates.append((len(fixed), fixed,
+                               (f"the span is exact: the order-1 tensor lies in the subspace "
+                               f"that the symmetries fixing the learned subspace pointwise "
+                               f"({describe(fixing, variables)}) fix, and its numeric rank "
+                               f"fills that subspace")))
+        if exact_regime and not coordinate_regime:
+            candidates.append((r - learned, _complement_exact(exact, r), None))
+        if not exact_regime:
+            candidates.append((r - learned, None, None))
         if learned == 0 and not generative:
             # nothing to condition on: the matrix is the whole unfolded C_k, not a truncation
-            upper = min(upper, matrix.shape[1])
+            candidates.append((matrix.shape[1], None, None))
+        upper = min(c[0] for c in candidates)
         bound = float(errors.max())
         if lower < upper or lower == 0:
             return Filtration(name, tuple(steps), len(basis), r,
@@ -239,17 +277,18 @@ def _filtration(name: str, table: HermiteTable, flips, generative: bool):
                               f"directions; the rest is neither resolved nor 0 by a symmetry")
         reason = (f"E[{'T(y)' if generative else 'y'} He_{k}(z_perp) He_gamma(z_S)] resolved "
                   f"from 0 (|c| > {NONZERO_FACTOR:g} x its quadrature error; tests {tests})"
-                  + (f"; orders below {k} vanish by sign-flip symmetries of the "
-                     f"perpendicular coordinates" if k > 1 else ""))
-        if coordinate_regime and lower == len(live):
-            added = []
-            for i in live:
-                vector = tuple(sympy.Integer(int(j == i)) for j in range(r))
-                added.append(vector)
+                  + _zero_reason(k, zeros))
+        chosen = next((c for c in candidates if c[1] is not None and c[0] == lower), None)
+        if chosen is not None:
+            step_basis = tuple(chosen[1])
+            if chosen[2]:
+                reason += "; " + chosen[2]
+            for vector in step_basis:
                 exact.append(vector)
-                coordinates.append(i)
-                basis.append(np.eye(r)[:, i])
-            step_basis = tuple(added)
+                basis.append(np.array([float(x) for x in vector]))
+                ones = [j for j, x in enumerate(vector) if x != 0]
+                if coordinate_regime and len(ones) == 1 and vector[ones[0]] == 1:
+                    coordinates.append(ones[0])
         else:
             rows = perp if coordinate_regime else list(range(learned, r))
             q_perp = q[:, learned:] if not coordinate_regime else np.eye(r)[:, rows]
@@ -261,6 +300,15 @@ def _filtration(name: str, table: HermiteTable, flips, generative: bool):
     return Filtration(name, tuple(steps), len(basis), r)
 
 
+def _zero_reason(k: int, zeros) -> str:
+    if k == 1:
+        return ""
+    if all("sign-flip" in why for _, why in zeros):
+        return f"; orders below {k} vanish by sign-flip symmetries of the perpendicular " \
+               f"coordinates"
+    return "; " + "; ".join(f"order {j} vanishes by {why}" for j, why in zeros)
+
+
 def _positive(v: np.ndarray) -> np.ndarray:
     """The sign convention of a numeric direction: first non-negligible entry positive;
     entries below 1e-12 (rounding of an orthonormal basis) are shown as 0."""
@@ -268,17 +316,23 @@ def _positive(v: np.ndarray) -> np.ndarray:
     return v if v[int(np.argmax(np.abs(v) > 0))] > 0 else -v
 
 
-def filtrations(table: HermiteTable, flips) -> tuple[Filtration, Filtration]:
-    """(information, generative) filtrations, as far as they are decided."""
-    return (_filtration("information leap", table, flips, False),
-            _filtration("generative leap", table, flips, True))
+def filtrations(table: HermiteTable, flips, symmetries=()) -> tuple[Filtration, Filtration]:
+    """(information, generative) filtrations, as far as they are decided; ``symmetries``
+    (signed permutations, :func:`derive.signed_permutations.signed_permutation_symmetries`)
+    add zero certificates and exact spans beyond the sign flips."""
+    return (_filtration("information leap", table, flips, False, symmetries),
+            _filtration("generative leap", table, flips, True, symmetries))
 
 
-def one_giant_step(table: HermiteTable, flips) -> tuple[OneStepResult, ...]:
+def one_giant_step(table: HermiteTable, flips, symmetries=()) -> tuple[OneStepResult, ...]:
     """Span of range(C_k), k <= l, for one step with batch n = Theta(d^l) (Dandi et al.
-    2024), while the numeric rank is decided (lower bound = coordinates not killed)."""
+    2024), while the numeric rank is decided (lower bound = coordinates not killed). For
+    l = 1 the signed-permutation symmetries bound range(C_1) by the vectors v with
+    eps_R R v = v (exact); when the numeric rank fills that space, the span is exact."""
     r, K = len(table.variables), table.max_order
     tensors = _Tensors(table.values, table.errors, r, K, flips, False)
+    group = symmetry_group(tuple(symmetries))
+    fixed = _orthonormal_exact(fixed_vectors(group, ())) if group else None
     out = []
     blocks, error_blocks = [], []
     for ell in range(1, K + 1):
@@ -293,6 +347,11 @@ def one_giant_step(table: HermiteTable, flips) -> tuple[OneStepResult, ...]:
             _killed(a, flips, everything, False)
             for k in range(1, ell + 1)
             for a in product(range(k + 1), repeat=r) if sum(a) == k and a[i] >= 1)]
+        if ell == 1 and fixed is not None and 0 < lower == len(fixed) < len(live):
+            out.append(OneStepResult(ell, lower, tuple(fixed)))
+            if lower == r:
+                break
+            continue
         if lower < min(len(live), matrix.shape[1]):
             break  # the rank is not decided
         if lower == len(live):
