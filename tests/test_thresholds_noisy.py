@@ -67,3 +67,17 @@ def test_cli_noisy_two_index(cli):
     assert result.returncode == 0, result.stderr
     api = weak_recovery_noisy(z1 * z2, (z1, z2), 0.2)
     assert "easy" in result.stdout and f"{api.alpha_c:.8g}" in result.stdout
+
+
+def test_small_noise_error_covers_the_monotone_bracket():
+    # Adding label noise garbles the channel, so alpha_c can only grow with the noise (data
+    # processing); the noiseless z1 z2 value 0.59375 (Defilippis et al. 2025) is below every
+    # noisy one. At noise 0.01 the Gauss-Hermite z-rule is under-resolved (sqrt(Delta) = 0.1
+    # against a node spacing ~0.3), and the reported interval must still reach the bracket
+    # (0.59375, alpha_c(0.03)).
+    z1, z2 = sympy.symbols("z1 z2", real=True)
+    small = weak_recovery_noisy(z1 * z2, (z1, z2), 0.01)
+    larger = weak_recovery_noisy(z1 * z2, (z1, z2), 0.03)
+    assert small.alpha_c + small.error_bound >= 0.59375
+    assert small.alpha_c - small.error_bound <= larger.alpha_c + larger.error_bound
+    assert larger.alpha_c > 0.59375
