@@ -51,7 +51,19 @@ class Analysis:
         on demand, it costs seconds)."""
         if self.weak_recovery is not None:
             return self.weak_recovery
-        return _two_index_recovery(self.target)
+        found = _two_index_recovery(self.target)
+        if found is None:
+            found = self._recovery_from_leap()
+        return found
+
+    def _recovery_from_leap(self):
+        """Noiseless multi-index targets no threshold engine covers: the classes of the
+        staircase steps from the generative filtration (:mod:`derive.thresholds_leap`)."""
+        if self.multi_index is None or float(self.target.noise) > 0:
+            return None
+        from .thresholds_leap import recovery_from_leap
+
+        return recovery_from_leap(self.target, self.multi_index)
 
     def grand_staircase(self):
         """Thresholds of every weak-recovery step (:mod:`derive.grand_staircase`), or None."""
@@ -103,7 +115,9 @@ class Analysis:
                    "with r <= 3, for noiseless targets in two variables that are polynomials "
                    "of degree <= 2 in one variable, affine in one variable or positively "
                    "homogeneous, and for noiseless r = 3 quadratic forms, monomials "
-                   "z1*z2*z3 and a*zi + (even rest)"}
+                   "z1*z2*z3 and a*zi + (even rest); other noiseless targets get the class "
+                   "of each step from their generative filtration, which is undetermined "
+                   "here"}
         out["predictions"] = [p.to_dict() for p in self.predictions]
         out["notes"] = list(self.notes)
         out["version"] = __version__
@@ -158,7 +172,14 @@ def _grand_staircase(analysis):
 
     if analysis.target.is_single_index:
         return grand_staircase(analysis)
-    return _two_index_staircase(analysis.target)
+    found = _two_index_staircase(analysis.target)
+    if found is None:
+        recovery = analysis._recovery_from_leap()
+        if recovery is not None:
+            from .thresholds_leap import staircase_from_leap
+
+            found = staircase_from_leap(analysis.target, recovery)
+    return found
 
 
 @lru_cache(maxsize=32)

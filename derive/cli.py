@@ -359,7 +359,8 @@ def _run_threshold(args) -> int:
             f"single-index targets, noisy targets with r <= 3, noiseless polynomials in "
             f"two variables of degree <= 2 in one of them or affine in one of them or "
             f"positively homogeneous, and noiseless r = 3 quadratic forms, monomials "
-            f"z1*z2*z3 and a*zi + (even rest)"
+            f"z1*z2*z3 and a*zi + (even rest); other noiseless targets get the class of "
+            f"each step from their generative filtration, which is undetermined here"
         )
     if args.json:
         print(json.dumps({"target": analysis.target.to_dict(),

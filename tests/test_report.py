@@ -50,8 +50,10 @@ def test_single_index_sections_and_citations():
 def test_multi_index_sections_have_staircase_and_no_single_index_parts():
     source = render_report(analysis_of("z1 + z1*z2 + z1*z2*z3"))
     names = [s.name for s in source.sections]
-    # no threshold for r = 3 (not implemented): the section is left out, not a placeholder
-    assert names == ["target", "hermite_multi", "filtrations", "solver", "predictions"]
+    # the threshold section carries the class from the generative filtration (trivial in
+    # all three directions, derive.thresholds_leap)
+    assert names == ["target", "hermite_multi", "filtrations", "thresholds", "solver",
+                     "predictions"]
     assert r"\begin{tikzpicture}" in source.tex
     assert "not available" not in source.tex
     # staircase: information leap 1 with three order-1 steps (Abbe et al. 2022; THEORY.md §4)

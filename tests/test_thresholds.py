@@ -92,5 +92,9 @@ def test_two_index_identities():
 def test_threshold_cli_two_index(cli):
     data = json.loads(cli("threshold", "z1*z2", "--json").stdout)["weak_recovery"]
     assert data["class"] == "easy" and abs(data["alpha_c"] - 0.59375) < 1e-4
-    bad = cli("threshold", "z1*z2*z3 + z1**3")  # r = 3 without a structure the engine knows
-    assert bad.returncode == 2 and "two variables" in bad.stderr
+    # r = 3 without a threshold engine: the class from the generative filtration
+    # (E[z1 y] = E[z1^4] = 3 != 0: trivial along e1; derive.thresholds_leap)
+    data = json.loads(cli("threshold", "z1*z2*z3 + z1**3", "--json").stdout)["weak_recovery"]
+    assert data["class"] == "trivial" and data["alpha_c"] == 0.0
+    bad = cli("threshold", "tanh(z1 + z2 + z3 + z4 + z1*z5)")  # r = 5, not analysable
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
