@@ -178,6 +178,8 @@ class MultiWeakRecovery:
     def alpha_c_text(self) -> str:
         if self.alpha_c_exact is not None:
             return f"{self.alpha_c_exact} = {self.alpha_c:.10g}"
+        if self.klass == "trivial":
+            return "0"
         if self.alpha_c is None:
             return "none"
         return f"{self.alpha_c:.8g} +- {self.error_bound:.1e}"
