@@ -44,11 +44,11 @@ DEFAULT_MAX_ORDER = 8
 #: MAX_TEST_MONOMIALS possible monomials (the expansion of g^j is the cost); the span they
 #: find is a lower bound on the step's span
 GENERATIVE_POWERS = (1, 2, 3, 4)
-MAX_TEST_MONOMIALS = 20_000
+MAX_TEST_MONOMIALS = 60_000
 
 
 def _test_degree_budget(r: int) -> int:
-    """Largest total degree D with binom(D + r, r) <= MAX_TEST_MONOMIALS (12 for r = 6)."""
+    """Largest total degree D with binom(D + r, r) <= MAX_TEST_MONOMIALS (15 for r = 6)."""
     degree = 1
     while sympy.binomial(degree + 1 + r, r) <= MAX_TEST_MONOMIALS:
         degree += 1

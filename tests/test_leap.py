@@ -227,3 +227,19 @@ def test_rotated_products_keep_their_certified_generative_leap(text):
     assert [s.order for s in turned.steps] == [s.order for s in original.steps]
     for a, b in zip(original.steps, turned.steps):
         assert _same_span(Q, a.basis, b.basis)
+
+
+def test_generative_leap_needs_the_cube_of_the_label():
+    # y = He3(z1) He2(z2) + z3 z4 z5 + z6 (degree 5, r = 6). No test function y, y^2 sees z1:
+    # E[z1 y] = E[z1 He3] E[He2] = 0 and E[z1 y^2] = 0 (odd in z1 or in z3), but by Isserlis
+    # E[z1 y^3] = E[z1 He3(z1)^3] E[He2(z2)^3] = 324 * 8 = 2592 != 0
+    # (E[z He3^3] = 945 - 9*105 + 27*15 - 27*3 = 324, E[(z^2 - 1)^3] = 8), so z1 and z6 come
+    # at order 1. z2 (even, and its flip keeps y) and z3, z4, z5 (pair flips keep y) have every
+    # order-1 moment zero, and come at order 2: generative leap 2 (Damian, Lee, Bruna 2025,
+    # arXiv:2506.05500, Def. 5). The test functions must reach y^3 for this (degree 15).
+    m = analyze("He3(z1)*He2(z2) + z3*z4*z5 + z6").multi_index
+    assert m.generative.leap == 2
+    first, second = m.generative.steps
+    assert first.order == 1 and {tuple(v) for v in first.basis} == {
+        (1, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 1)}
+    assert second.order == 2 and second.dimension_added == 4
