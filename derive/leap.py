@@ -367,3 +367,27 @@ def coordinate_leap_numeric(nonzero, certified_zero, max_order: int, r: int,
     if upper is not None and upper == lower:
         return CoordinateLeap(upper, greedy.order, (lower, upper))
     return CoordinateLeap(None, (), (lower, upper))
+
+
+def giant_steps_from_information(information: Filtration,
+                                 undetermined: str | None = None) -> Filtration:
+    """Repeated steps with batch n = Theta(d): the order-1 prefix of the information
+    filtration (Dandi et al. 2024, arXiv:2305.18270). ``undetermined`` replaces the
+    information filtration's reason when the prefix ends where that filtration stopped."""
+    name = "giant steps with batch n = Theta(d)"
+    prefix = []
+    for step in information.steps:
+        if step.order != 1:
+            break
+        prefix.append(step)
+    learned = sum(s.dimension_added for s in prefix)
+    r = information.effective_dimension
+    if learned == r:
+        return Filtration(name, tuple(prefix), learned, r)
+    if len(prefix) < len(information.steps):
+        return Filtration(name, tuple(prefix), learned, r, None,
+                          f"the next direction needs order "
+                          f"{information.steps[len(prefix)].order}: no first-order coupling "
+                          f"to the remaining directions")
+    return Filtration(name, tuple(prefix), learned, r,
+                      undetermined or information.undetermined)

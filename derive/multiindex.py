@@ -35,6 +35,7 @@ from .leap import (
     OneStepResult,
     coordinate_leap_from_support,
     coordinate_leap_numeric,
+    giant_steps_from_information,
     FiltrationStep,
     generative_filtration,
     index_subspace,
@@ -341,24 +342,7 @@ def _analyze_ridges(form, target: Target) -> MultiIndexAnalysis:
                                     None if generative_step.dimension_added == dimension
                                     else later)
         # repeated batch-O(d) steps follow the order-1 part of the information filtration
-        prefix = []
-        for s_ in information.steps:
-            if s_.order != 1:
-                break
-            prefix.append(s_)
-        learned = sum(s_.dimension_added for s_ in prefix)
-        if learned == dimension:
-            giant = Filtration("giant steps with batch n = Theta(d)", tuple(prefix), learned,
-                               dimension)
-        elif len(prefix) < len(information.steps):
-            giant = Filtration("giant steps with batch n = Theta(d)", tuple(prefix), learned,
-                               dimension, None,
-                               f"the next direction needs order "
-                               f"{information.steps[len(prefix)].order}: no first-order "
-                               f"coupling to the remaining directions")
-        else:
-            giant = Filtration("giant steps with batch n = Theta(d)", tuple(prefix), learned,
-                               dimension, information.undetermined or later)
+        giant = giant_steps_from_information(information, information.undetermined or later)
     else:
         generative = Filtration("generative leap", (), 0, dimension,
                                 "E[z y] = 0: whether another label transform has E[z T(y)] != 0 "
@@ -400,7 +384,7 @@ def _continue_numerically(analysis: MultiIndexAnalysis, target: Target) -> Multi
     from dataclasses import replace
 
     from .cubature import MAX_ORDER, MAX_VARIABLES, hermite_table
-    from .numeric_leap import extend, filtrations, flip_symmetries, linear_giant_steps
+    from .numeric_leap import extend, filtrations, flip_symmetries
     from .signed_permutations import signed_permutation_symmetries
 
     variables = target.variables
@@ -423,7 +407,7 @@ def _continue_numerically(analysis: MultiIndexAnalysis, target: Target) -> Multi
         if extended is not None:
             updates[name] = extended
     if "information" in updates and analysis.linear_giant_steps.undetermined is not None:
-        updates["linear_giant_steps"] = linear_giant_steps(updates["information"])
+        updates["linear_giant_steps"] = giant_steps_from_information(updates["information"])
     return replace(analysis, **updates) if updates else analysis
 
 
@@ -431,7 +415,7 @@ def _analyze_quadrature(target: Target) -> MultiIndexAnalysis:
     """Nested quadrature split at the kinks (derive.cubature) and the filtrations it decides
     (derive.numeric_leap): non-zeros from error-bounded values, zeros from sign flips."""
     from .cubature import MAX_ORDER, hermite_table
-    from .numeric_leap import filtrations, flip_symmetries, linear_giant_steps, one_giant_step
+    from .numeric_leap import filtrations, flip_symmetries, one_giant_step
     from .signed_permutations import signed_permutation_symmetries
 
     variables = target.variables
@@ -458,7 +442,7 @@ def _analyze_quadrature(target: Target) -> MultiIndexAnalysis:
                               for i in range(r)),
         information=information,
         generative=generative,
-        linear_giant_steps=linear_giant_steps(information),
+        linear_giant_steps=giant_steps_from_information(information),
         one_step=one_giant_step(table, flips, symmetries),
         coordinate=coordinate_leap_numeric(
             coefficients, lambda alpha: any(f.kills(alpha) for f in flips), order, r,

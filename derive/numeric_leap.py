@@ -366,27 +366,6 @@ def one_giant_step(table: HermiteTable, flips, symmetries=()) -> tuple[OneStepRe
     return tuple(out)
 
 
-def linear_giant_steps(information: Filtration) -> Filtration:
-    """Repeated steps with batch n = Theta(d): the order-1 prefix of the information
-    filtration (Dandi et al. 2024, arXiv:2305.18270)."""
-    name = "giant steps with batch n = Theta(d)"
-    prefix = []
-    for step in information.steps:
-        if step.order != 1:
-            break
-        prefix.append(step)
-    learned = sum(s.dimension_added for s in prefix)
-    r = information.effective_dimension
-    if learned == r:
-        return Filtration(name, tuple(prefix), learned, r)
-    if len(prefix) < len(information.steps):
-        return Filtration(name, tuple(prefix), learned, r, None,
-                          f"the next direction needs order "
-                          f"{information.steps[len(prefix)].order}: no first-order coupling "
-                          f"to the remaining directions")
-    return Filtration(name, tuple(prefix), learned, r, information.undetermined)
-
-
 def _span_projector(basis) -> np.ndarray:
     if not basis:
         return np.zeros((0, 0))

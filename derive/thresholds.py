@@ -207,6 +207,60 @@ class MultiWeakRecovery:
         }
 
 
+def symmetric_basis_2():
+    """Orthonormal basis (Frobenius) of the symmetric 2 x 2 matrices: the coordinates in
+    which F(M) = E_y[G(y) M G(y)] is a 3 x 3 matrix."""
+    import numpy as np
+
+    return (np.array([[1.0, 0], [0, 0]]), np.array([[0, 0], [0, 1.0]]),
+            np.array([[0, 1.0], [1.0, 0]]) / np.sqrt(2))
+
+
+def f_operator(weight, G):
+    """F(M) = sum_n weight_n G_n M G_n as a 3 x 3 matrix in :func:`symmetric_basis_2`."""
+    import numpy as np
+
+    basis = symmetric_basis_2()
+    F = np.zeros((3, 3))
+    for i, Mi in enumerate(basis):
+        GMG = G @ Mi @ G
+        for j, Mj in enumerate(basis):
+            F[j, i] = np.sum(weight * np.sum(Mj * GMG, axis=(1, 2)))
+    return F
+
+
+def level_set_totals(sums, wy):
+    """From p(y) E[h | y] for h = (1, z1, z2, z1^2 - 1, z2^2 - 1, z1 z2) (the columns of
+    ``sums``) on a y-rule with weights ``wy``: E_y[E[z|y] E[z|y]^T], F (f_operator) and the
+    total mass (1 up to the rule's error)."""
+    import numpy as np
+
+    density = sums[:, 0]
+    keep = density > 1e-300
+    sums, wy, density = sums[keep], wy[keep], density[keep]
+    mean = sums[:, 1:3] / density[:, None]
+    trivial = np.einsum("n,na,nb->ab", wy * density, mean, mean)
+    G = np.stack([np.stack([sums[:, 3], sums[:, 5]], -1),
+                  np.stack([sums[:, 5], sums[:, 4]], -1)], -2) / density[:, None, None]
+    return trivial, f_operator(wy * density, G), float(np.sum(wy * density))
+
+
+def top_eigenspace(F, error: float):
+    """nu_1, its multiplicity (eigenvalues within max(1e-6 nu_1, 10 error)) and the
+    directions learned at alpha_c: an orthonormal basis (columns) of the joint range of the
+    top eigenmatrices M* of F (given in :func:`symmetric_basis_2`)."""
+    import numpy as np
+
+    basis = symmetric_basis_2()
+    eigen, modes = np.linalg.eigh((F + F.T) / 2)
+    top = float(eigen[-1])
+    tops = [i for i in range(3) if abs(eigen[i] - top) <= max(1e-6 * top, 10 * error)]
+    stacked = np.hstack([sum(modes[k, i] * basis[k] for k in range(3)) for i in tops])
+    u, singular, _ = np.linalg.svd(stacked)
+    rank = int(np.sum(singular > 1e-6 * singular[0]))
+    return top, len(tops), u[:, :rank]
+
+
 def _graded_nodes(centres, limit: float, order: int):
     """Composite Gauss-Legendre nodes on [-limit, limit], graded geometrically towards each
     centre (where the level-set weights are singular) and coarser far away."""
@@ -324,24 +378,10 @@ def weak_recovery_two_index(expr, variables) -> MultiWeakRecovery:
     grid = np.linspace(-7.5, 7.5, 301)
     values = sympy.lambdify((z1, z2), g, "numpy")(grid[:, None], grid[None, :])
     limit = float(min(np.max(np.abs(values)), 400.0))
-    basis = [np.array([[1.0, 0], [0, 0]]), np.array([[0, 0], [0, 1.0]]),
-             np.array([[0, 1.0], [1.0, 0]]) / np.sqrt(2)]
 
     def totals(order):
         ys, wy = _graded_nodes(sorted(cuts), limit, order)
-        sums = _level_curve_sums(g, z1, z2, ys, order)
-        density = sums[:, 0]
-        keep = density > 1e-300
-        sums, wy, density = sums[keep], wy[keep], density[keep]
-        mean = sums[:, 1:3] / density[:, None]
-        trivial = np.einsum("n,na,nb->ab", wy * density, mean, mean)
-        G = np.stack([np.stack([sums[:, 3], sums[:, 5]], -1),
-                      np.stack([sums[:, 5], sums[:, 4]], -1)], -2) / density[:, None, None]
-        F = np.zeros((3, 3))
-        for i, Mi in enumerate(basis):
-            GMG = G @ Mi @ G
-            for j, Mj in enumerate(basis):
-                F[j, i] = np.sum(wy * density * np.sum(Mj * GMG, axis=(1, 2)))
+        trivial, F, _ = level_set_totals(_level_curve_sums(g, z1, z2, ys, order), wy)
         return trivial, F
 
     coarse_trivial, coarse_F = totals(8)
@@ -361,17 +401,10 @@ def weak_recovery_two_index(expr, variables) -> MultiWeakRecovery:
         return MultiWeakRecovery("trivial", 0.0, 0.0, trivial_rank, 0,
                                  f"E[z|y] spans {trivial_rank} direction(s)",
                                  in_variables(learned), names)
-    eigen, modes = np.linalg.eigh((F + F.T) / 2)
-    top = float(eigen[-1])
+    top, multiplicity, directions = top_eigenspace(F, error)
     if top <= 100 * error:
         return MultiWeakRecovery("hard", None, error, 0, 0, "nu_1 = 0: F vanishes", (), names)
-    tops = [i for i in range(3) if abs(eigen[i] - top) <= max(1e-6 * top, 10 * error)]
-    multiplicity = len(tops)
-    # the directions learned at alpha_c: the joint range of the top eigenmatrices M*
-    stacked = np.hstack([sum(modes[k, i] * basis[k] for k in range(3)) for i in tops])
-    u, singular, _ = np.linalg.svd(stacked)
-    rank = int(np.sum(singular > 1e-6 * singular[0]))
     alpha = 1 / top
-    return MultiWeakRecovery("easy", alpha, alpha * error / top, 0, rank,
+    return MultiWeakRecovery("easy", alpha, alpha * error / top, 0, directions.shape[1],
                              f"nu_1 = {top:.10g} (multiplicity {multiplicity})",
-                             in_variables([u[:, i] for i in range(rank)]), names)
+                             in_variables(directions.T), names)

@@ -32,7 +32,7 @@ import sympy
 
 from .certificates import EXACT, NUMERIC, Certificate
 from .grand_staircase import RecoveryStep
-from .thresholds import MultiWeakRecovery, _graded_nodes
+from .thresholds import MultiWeakRecovery, _graded_nodes, level_set_totals, top_eigenspace
 
 #: |s| <= S_MAX: the Gaussian mass outside is below 1e-22
 S_MAX = 10.0
@@ -99,22 +99,7 @@ def _sums(A, B, ys, s_centres, order):
 
 def _totals(A, B, s_zeros, y_centres, limit, order):
     ys, wy = _graded_nodes(sorted(y_centres), limit, order)
-    sums = _sums(A, B, ys, s_zeros, order)
-    density = sums[:, 0]
-    keep = density > 1e-300
-    sums, wy, density = sums[keep], wy[keep], density[keep]
-    mean = sums[:, 1:3] / density[:, None]
-    trivial = np.einsum("n,na,nb->ab", wy * density, mean, mean)
-    G = np.stack([np.stack([sums[:, 3], sums[:, 5]], -1),
-                  np.stack([sums[:, 5], sums[:, 4]], -1)], -2) / density[:, None, None]
-    basis = [np.array([[1.0, 0], [0, 0]]), np.array([[0, 0], [0, 1.0]]),
-             np.array([[0, 1.0], [1.0, 0]]) / np.sqrt(2)]
-    F = np.zeros((3, 3))
-    for i, Mi in enumerate(basis):
-        GMG = G @ Mi @ G
-        for j, Mj in enumerate(basis):
-            F[j, i] = np.sum(wy * density * np.sum(Mj * GMG, axis=(1, 2)))
-    return trivial, F, float(np.sum(wy * density)), basis
+    return level_set_totals(_sums(A, B, ys, s_zeros, order), wy)
 
 
 def affine_recovery(expr, variables) -> MultiWeakRecovery | None:
@@ -145,7 +130,7 @@ def affine_recovery(expr, variables) -> MultiWeakRecovery | None:
     reach = np.abs(values)[weights > 1e-24]
     limit = float(max(np.max(reach), 1.0)) * 1.01
     coarse = _totals(A, B, zeros, y_centres, limit, ORDERS[0])
-    trivial, F, mass, basis = _totals(A, B, zeros, y_centres, limit, ORDERS[1])
+    trivial, F, mass = _totals(A, B, zeros, y_centres, limit, ORDERS[1])
     error = max(float(np.max(np.abs(F - coarse[1]))), abs(mass - 1), 1e-12)
     trivial_error = max(float(np.max(np.abs(trivial - coarse[0]))), abs(mass - 1), 1e-12)
     order = (variables.index(s), variables.index(t))
@@ -172,22 +157,18 @@ def affine_recovery(expr, variables) -> MultiWeakRecovery | None:
                                  tuple(in_variables(v) for v in learned), names,
                                  following=following, certificate=Certificate(
                                      NUMERIC, why, bound=trivial_error))
-    eigen, modes = np.linalg.eigh((F + F.T) / 2)
-    top = float(eigen[-1])
+    top, multiplicity, u = top_eigenspace(F, error)
     if top <= 10 * error:
         klass = "hard" if error < 1e-8 else "undetermined"
         return MultiWeakRecovery(klass, None, error, 0, 0,
                                  f"nu_1 = {top:.3g} +- {error:.1e}", (), names)
-    tops = [i for i in range(3) if abs(eigen[i] - top) <= max(1e-6 * top, 10 * error)]
-    stacked = np.hstack([sum(modes[k, i] * basis[k] for k in range(3)) for i in tops])
-    u, singular, _ = np.linalg.svd(stacked)
-    dimension = int(np.sum(singular > 1e-6 * singular[0]))
+    dimension = u.shape[1]
     directions = tuple(in_variables(u[:, i]) for i in range(dimension))
     learned_s = dimension == 1 and abs(abs(u[0, 0]) - 1) < 1e-6
     learned_t = dimension == 1 and abs(abs(u[1, 0]) - 1) < 1e-6
     alpha = 1 / top
     bound = alpha * error / top * 1.01
-    why = f"nu_1 = {top:.10g} +- {error:.1e} (multiplicity {len(tops)})"
+    why = f"nu_1 = {top:.10g} +- {error:.1e} (multiplicity {multiplicity})"
     def preprocessing(y):
         """T*(y) = I - E[z z^T | y]^{-1} in the order of ``variables`` (r x r per y)."""
         ys = np.atleast_1d(np.asarray(y, dtype=float))

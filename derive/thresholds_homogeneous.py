@@ -34,7 +34,7 @@ import numpy as np
 import sympy
 
 from .certificates import NUMERIC, Certificate
-from .thresholds import MultiWeakRecovery
+from .thresholds import MultiWeakRecovery, f_operator, top_eigenspace
 
 ORDERS = (8, 16)
 #: rho <= RHO_MAX: the Rayleigh mass beyond is below 1e-17
@@ -222,17 +222,12 @@ def _totals(s_of, k, points, zeros, atom_arcs, limit, order):
         G_atom = 2 * np.einsum("n,na,nb->ab", arc_w, om, om) / P - np.eye(2)
         labels.append((np.array([P]), m_atom[None, :], G_atom[None]))
         mass += P
-    basis = [np.array([[1.0, 0], [0, 0]]), np.array([[0, 0], [0, 1.0]]),
-             np.array([[0, 1.0], [1.0, 0]]) / np.sqrt(2)]
     trivial = np.zeros((2, 2))
     F = np.zeros((3, 3))
     for weight, m, g in labels:
         trivial += np.einsum("n,na,nb->ab", weight, m, m)
-        for i, Mi in enumerate(basis):
-            GMG = g @ Mi @ g
-            for j, Mj in enumerate(basis):
-                F[j, i] += np.sum(weight * np.sum(Mj * GMG, axis=(1, 2)))
-    return trivial, F, mass, basis
+        F += f_operator(weight, g)
+    return trivial, F, mass
 
 
 def homogeneous_recovery(expr, variables) -> MultiWeakRecovery | None:
@@ -266,7 +261,7 @@ def homogeneous_recovery(expr, variables) -> MultiWeakRecovery | None:
             atom_arcs.append((a, b))
     limit = scale * RHO_MAX**kf * 1.01
     coarse = _totals(s_of, kf, points, zeros, atom_arcs, limit, ORDERS[0])
-    trivial, F, mass, basis = _totals(s_of, kf, points, zeros, atom_arcs, limit, ORDERS[1])
+    trivial, F, mass = _totals(s_of, kf, points, zeros, atom_arcs, limit, ORDERS[1])
     error = max(float(np.max(np.abs(F - coarse[1]))), abs(mass - 1), 1e-12)
     trivial_error = max(float(np.max(np.abs(trivial - coarse[0]))), abs(mass - 1), 1e-12)
     names = tuple(variables)
@@ -281,16 +276,12 @@ def homogeneous_recovery(expr, variables) -> MultiWeakRecovery | None:
                f"(eigenvalues {', '.join(f'{v:.6g}' for v in values)} +- {trivial_error:.1e})")
         return MultiWeakRecovery("trivial", 0.0, 0.0, rank, 0, why, learned, names,
                                  certificate=Certificate(NUMERIC, why, bound=trivial_error))
-    eigen, modes = np.linalg.eigh((F + F.T) / 2)
-    top = float(eigen[-1])
+    top, _, u = top_eigenspace(F, error)
     if top <= 10 * error:
         klass = "hard" if error < 1e-8 else "undetermined"
         return MultiWeakRecovery(klass, None, error, 0, 0,
                                  f"nu_1 = {top:.3g} +- {error:.1e}{atom}", (), names)
-    tops = [i for i in range(3) if abs(eigen[i] - top) <= max(1e-6 * top, 10 * error)]
-    stacked = np.hstack([sum(modes[j, i] * basis[j] for j in range(3)) for i in tops])
-    u, singular, _ = np.linalg.svd(stacked)
-    dimension = int(np.sum(singular > 1e-6 * singular[0]))
+    dimension = u.shape[1]
     directions = tuple(tuple(0.0 if abs(x) < 1e-12 else float(x) for x in u[:, i])
                        for i in range(dimension))
     alpha = 1 / top
