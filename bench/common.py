@@ -215,6 +215,33 @@ def worker_main(out, warm_up: Callable[[], None], body: Callable[[float], tuple 
 # --------------------------------------------------------------------------- formatting
 
 
+def replicas_to_accuracy(simulate: Callable[[int], float], accuracy: float, deadline: float,
+                         minimum: int) -> dict:
+    """Run ``simulate(seed)`` (one replica, returns the measured risk) until the standard
+    error of the mean is ``accuracy`` times the mean (at least ``minimum`` replicas) or the
+    ``deadline`` (time.perf_counter) passes; the replicas that accuracy needs follow from
+    the sample standard deviation (stderr ~ std / sqrt(N))."""
+    import time
+
+    import numpy as np
+
+    risks, spent, seed = [], 0.0, 0
+    while True:
+        start = time.perf_counter()
+        risks.append(simulate(1000 + seed))
+        spent += time.perf_counter() - start
+        seed += 1
+        if len(risks) >= minimum:
+            mean = float(np.mean(risks))
+            stderr = float(np.std(risks, ddof=1) / np.sqrt(len(risks)))
+            if stderr <= accuracy * mean or time.perf_counter() > deadline:
+                break
+    std = float(np.std(risks, ddof=1))
+    return {"mean": mean, "stderr": stderr, "replicas_run": len(risks),
+            "replicas_needed": max(1.0, (std / (accuracy * mean)) ** 2),
+            "seconds_per_replica": spent / len(risks)}
+
+
 def format_seconds(seconds: float | None, lower_bound: bool = False) -> str:
     """A time in us, ms or s with 2-3 significant digits; '>' marks a lower bound, '-' none."""
     if seconds is None:

@@ -26,6 +26,7 @@ from .common import (
     bench_result,
     format_seconds,
     print_progress,
+    replicas_to_accuracy,
     standard_main,
 )
 
@@ -65,29 +66,20 @@ def run(repeat: int, quick: bool, budget: float, progress: bool) -> dict:
     target = s["target_accuracy"]
     for index in sample:
         n = int(ns[index])
-        risks, spent, seed = [], 0.0, 0
-        while True:
-            start = time.perf_counter()
-            result = quadratic_network(s["d"], n, s["lam"], s["gamma"], s["noise"],
-                                       seed=1000 + seed, tol=1e-7)
-            spent += time.perf_counter() - start
-            risks.append(result["risk"])
-            seed += 1
-            if len(risks) >= 4:
-                mean = float(np.mean(risks))
-                stderr = float(np.std(risks, ddof=1) / np.sqrt(len(risks)))
-                if stderr <= target * mean or time.perf_counter() > deadline:
-                    break
-        std = float(np.std(risks, ddof=1))
-        needed = max(1.0, (std / (target * mean)) ** 2)
-        per_replica = spent / len(risks)
+        def simulate(seed, n=n):
+            return quadratic_network(s["d"], n, s["lam"], s["gamma"], s["noise"], seed=seed,
+                                     tol=1e-7)["risk"]
+
+        run = replicas_to_accuracy(simulate, target, deadline, minimum=4)
+        mean, stderr, needed = run["mean"], run["stderr"], run["replicas_needed"]
         se = curve[index].risk
         per_point.append({"n": n, "state_evolution_risk": se, "simulated_risk": mean,
-                          "stderr": stderr, "replicas_run": len(risks),
-                          "replicas_needed": needed, "seconds_per_replica": per_replica,
-                          "extrapolated_seconds": needed * per_replica,
+                          "stderr": stderr, "replicas_run": run["replicas_run"],
+                          "replicas_needed": needed,
+                          "seconds_per_replica": run["seconds_per_replica"],
+                          "extrapolated_seconds": needed * run["seconds_per_replica"],
                           "simulation_over_state_evolution": mean / se})
-        print_progress(progress, f"simulation n = {n}: {len(risks)} replicas, "
+        print_progress(progress, f"simulation n = {n}: {run['replicas_run']} replicas, "
                        f"{needed:.0f} needed")
     mean_seconds = float(np.mean([p["extrapolated_seconds"] for p in per_point]))
     simulation_total = mean_seconds * len(ns)

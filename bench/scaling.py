@@ -21,6 +21,7 @@ from .common import (
     bench_result,
     format_seconds,
     print_progress,
+    replicas_to_accuracy,
     standard_main,
 )
 
@@ -56,30 +57,20 @@ def run(repeat: int, quick: bool, budget: float, progress: bool) -> dict:
     deadline = time.perf_counter() + budget
     for index in sample:
         n = int(ns[index])
-        risks, spent = [], 0.0
-        seed = 0
-        while True:
-            start = time.perf_counter()
-            result = lasso_simulation(teacher, n, s["lam"], s["noise"], seed=1000 + seed,
-                                      tol=1e-6)
-            spent += time.perf_counter() - start
-            risks.append(result["risk"])
-            seed += 1
-            if len(risks) >= 5:
-                mean = float(np.mean(risks))
-                stderr = float(np.std(risks, ddof=1) / np.sqrt(len(risks)))
-                if stderr <= TARGET_ACCURACY * mean or time.perf_counter() > deadline:
-                    break
-        std = float(np.std(risks, ddof=1))
-        needed = max(1.0, (std / (TARGET_ACCURACY * mean)) ** 2)
-        per_replica = spent / len(risks)
+        def simulate(seed, n=n):
+            return lasso_simulation(teacher, n, s["lam"], s["noise"], seed=seed,
+                                    tol=1e-6)["risk"]
+
+        run = replicas_to_accuracy(simulate, TARGET_ACCURACY, deadline, minimum=5)
+        mean, stderr, needed = run["mean"], run["stderr"], run["replicas_needed"]
         se = curve[index].risk
         per_point.append({"n": n, "state_evolution_risk": se, "simulated_risk": mean,
-                          "stderr": stderr, "replicas_run": len(risks),
-                          "replicas_needed": needed, "seconds_per_replica": per_replica,
-                          "extrapolated_seconds": needed * per_replica,
+                          "stderr": stderr, "replicas_run": run["replicas_run"],
+                          "replicas_needed": needed,
+                          "seconds_per_replica": run["seconds_per_replica"],
+                          "extrapolated_seconds": needed * run["seconds_per_replica"],
                           "deviation_in_stderr": (se - mean) / stderr if stderr else None})
-        print_progress(progress, f"simulation n = {n}: {len(risks)} replicas, "
+        print_progress(progress, f"simulation n = {n}: {run['replicas_run']} replicas, "
                        f"{needed:.0f} needed")
     mean_seconds = float(np.mean([p["extrapolated_seconds"] for p in per_point]))
     simulation_total = mean_seconds * len(ns)
