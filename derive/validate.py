@@ -458,10 +458,9 @@ class AlternatingFit:
         return out
 
 
-def _eta_grid(text, d: int) -> tuple[float, ...]:
-    """LOW:HIGH:COUNT (log-spaced) or a comma list; default 0.25 d^{-1/2} ... 0.08 (8)."""
-    if text is None:
-        return tuple(float(e) for e in np.geomspace(0.25 / math.sqrt(d), 0.08, 8))
+def _positive_grid(text, flag: str, spacing) -> tuple[float, ...]:
+    """LOW:HIGH:COUNT (``spacing`` = numpy.linspace or numpy.geomspace) or a comma list of
+    positive numbers; anything else is a DeriveError naming ``flag``."""
     if isinstance(text, (list, tuple)):
         values = tuple(float(e) for e in text)
     else:
@@ -471,15 +470,23 @@ def _eta_grid(text, d: int) -> tuple[float, ...]:
                 low, high, count = float(parts[0]), float(parts[1]), int(parts[2])
                 if count < 2 or not 0 < low < high:
                     raise ValueError
-                values = tuple(float(e) for e in np.geomspace(low, high, count))
+                values = tuple(float(e) for e in spacing(low, high, count))
             else:
                 values = tuple(float(e) for e in str(text).split(","))
         except ValueError:
-            raise DeriveError(f"--eta must be LOW:HIGH:COUNT (log-spaced) or a comma list for "
-                              f"--algorithm alternating, got '{text}'")
+            kind = " (log-spaced)" if spacing is np.geomspace else ""
+            raise DeriveError(f"{flag} must be LOW:HIGH:COUNT{kind} or a comma list, "
+                              f"got '{text}'") from None
     if not values or min(values) <= 0 or not all(math.isfinite(e) for e in values):
-        raise DeriveError("--eta values must be positive")
-    return tuple(sorted(set(values)))
+        raise DeriveError(f"{flag} values must be positive")
+    return values
+
+
+def _eta_grid(text, d: int) -> tuple[float, ...]:
+    """LOW:HIGH:COUNT (log-spaced) or a comma list; default 0.25 d^{-1/2} ... 0.08 (8)."""
+    if text is None:
+        return tuple(float(e) for e in np.geomspace(0.25 / math.sqrt(d), 0.08, 8))
+    return tuple(sorted(set(_positive_grid(text, "--eta", np.geomspace))))
 
 
 def _leading_terms(mu, d: int) -> tuple[int | None, float]:
@@ -851,29 +858,11 @@ def _directions(r: int, predicted: dict, step: int):
     return out
 
 
-def _alpha_grid(text) -> tuple[float, ...]:
-    if isinstance(text, (list, tuple)):
-        return tuple(float(a) for a in text)
-    parts = str(text).split(":")
-    try:
-        if len(parts) == 3:
-            low, high, count = float(parts[0]), float(parts[1]), int(parts[2])
-            if count < 2 or not 0 < low < high:
-                raise ValueError
-            return tuple(float(a) for a in np.linspace(low, high, count))
-        values = tuple(float(a) for a in str(text).split(","))
-    except ValueError:
-        raise DeriveError(f"--alpha must be LOW:HIGH:COUNT or a comma list, got '{text}'")
-    if min(values) <= 0:
-        raise DeriveError("--alpha values must be positive")
-    return values
-
-
 def _validate_spectral(analysis, ds, replicas, seed, backend, prediction, options) -> Evidence:
     from solvers.sweep import run_sweep
 
     target = analysis.target
-    alphas = _alpha_grid(options.get("alphas") or "0.3:1.2:10")
+    alphas = _positive_grid(options.get("alphas") or "0.3:1.2:10", "--alpha", np.linspace)
     recovery = analysis.recovery()
     alpha_c = None if recovery is None else recovery.alpha_c
     expression, source = _preprocessing(analysis, options.get("preprocessing"))
