@@ -384,7 +384,7 @@ def _continue_numerically(analysis: MultiIndexAnalysis, target: Target) -> Multi
     from dataclasses import replace
 
     from .cubature import MAX_ORDER, MAX_VARIABLES, hermite_table
-    from .numeric_leap import extend, filtrations, flip_symmetries
+    from .numeric_leap import extend, filtrations, flips_from
     from .signed_permutations import signed_permutation_symmetries
 
     variables = target.variables
@@ -398,9 +398,8 @@ def _continue_numerically(analysis: MultiIndexAnalysis, target: Target) -> Multi
                               MAX_ORDER if len(variables) <= 2 else 4)
     except DeriveError:
         return analysis
-    information, generative = filtrations(
-        table, flip_symmetries(target.expression, variables),
-        signed_permutation_symmetries(target.expression, variables))
+    symmetries = signed_permutation_symmetries(target.expression, variables)
+    information, generative = filtrations(table, flips_from(symmetries), symmetries)
     updates = {}
     for name, numeric in (("information", information), ("generative", generative)):
         extended = extend(getattr(analysis, name), numeric)
@@ -415,15 +414,15 @@ def _analyze_quadrature(target: Target) -> MultiIndexAnalysis:
     """Nested quadrature split at the kinks (derive.cubature) and the filtrations it decides
     (derive.numeric_leap): non-zeros from error-bounded values, zeros from sign flips."""
     from .cubature import MAX_ORDER, hermite_table
-    from .numeric_leap import filtrations, flip_symmetries, one_giant_step
+    from .numeric_leap import filtrations, flips_from, one_giant_step
     from .signed_permutations import signed_permutation_symmetries
 
     variables = target.variables
     r = len(variables)
     order = MAX_ORDER if r <= 2 else 4
     table = hermite_table(target.expression, variables, order)
-    flips = flip_symmetries(target.expression, variables)
     symmetries = signed_permutation_symmetries(target.expression, variables)
+    flips = flips_from(symmetries)
     information, generative = filtrations(table, flips, symmetries)
     coefficients, bounds, unresolved = {}, {}, {}
     for alpha, value in table.values.items():

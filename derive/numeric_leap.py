@@ -100,6 +100,15 @@ def flip_symmetries(expr, variables) -> tuple[Flip, ...]:
     return tuple(out)
 
 
+def flips_from(symmetries) -> tuple[Flip, ...]:
+    """The coordinate sign flips among proved signed-permutation symmetries (their diagonal
+    elements; :func:`derive.signed_permutations.signed_permutation_symmetries` searches a
+    superset of what :func:`flip_symmetries` does), in the order flip_symmetries gives."""
+    out = [Flip(frozenset(i for i, s in enumerate(e.signs) if s == -1), e.sign)
+           for e in symmetries if e.image == tuple(range(len(e.image)))]
+    return tuple(sorted(out, key=lambda f: (len(f.flipped), sorted(f.flipped))))
+
+
 def _killed(alpha, flips, coordinates, label_preserving) -> bool:
     """c_alpha = 0 by a flip of coordinates within ``coordinates`` only."""
     return any(f.flipped <= coordinates and f.kills(alpha, label_preserving) for f in flips)

@@ -46,7 +46,7 @@ import sympy
 
 import derive
 from derive.cubature import hermite_table
-from derive.numeric_leap import filtrations, flip_symmetries
+from derive.numeric_leap import filtrations, flip_symmetries, flips_from
 from derive.signed_permutations import (
     SignedPermutation,
     describe,
@@ -174,3 +174,14 @@ def test_existing_examples_unchanged(expr):
         assert [(s.order, s.basis) for s in with_perm.steps] == \
             [(s.order, s.basis) for s in alone.steps]
         assert with_perm.leap == alone.leap
+
+
+def test_flips_are_the_diagonal_symmetries():
+    # a coordinate sign flip is a signed permutation with the identity permutation, so the
+    # flips read off the signed-permutation search equal the direct flip search
+    z = sympy.symbols("z1 z2 z3", real=True)
+    for g in (sympy.Max(z[0], z[1]**2), z[0] / (1 + z[0]**2 + z[1]**2),
+              sympy.tanh(z[0]) * sympy.tanh(z[0] + z[1]), z[0] * z[1] * z[2]):
+        variables = tuple(v for v in z if v in g.free_symbols)
+        assert flips_from(signed_permutation_symmetries(g, variables)) == \
+            flip_symmetries(g, variables)
