@@ -123,6 +123,16 @@ def _vector_printer(ir: SolverIR):
     return TorchVectorPrinter() if dict(ir.options)["backend"] == "torch" else VectorPrinter()
 
 
+def _header_context(ir: SolverIR) -> dict:
+    """Template variables every generated module's header and backend include need."""
+    return {
+        "backend": dict(ir.options)["backend"],
+        "target_text": ir.target,
+        "target_literal": json.dumps(ir.target),
+        "derive_version": json.dumps(__version__),
+    }
+
+
 def _committee_context(ir: SolverIR) -> dict:
     scalar, vector = ScalarPrinter(), _vector_printer(ir)
     u = sympy.Symbol("u", real=True)
@@ -155,10 +165,7 @@ def _committee_context(ir: SolverIR) -> dict:
     vector_code = target_code + activation_code + derivative_code
     fallback = [s.name for s in ir.arrays if not s.closed_form]
     return {
-        "backend": dict(ir.options)["backend"],
-        "target_text": ir.target,
-        "target_literal": json.dumps(ir.target),
-        "derive_version": json.dumps(__version__),
+        **_header_context(ir),
         "student": ir.student,
         "student_literal": json.dumps(ir.student),
         "teacher_names": ", ".join(str(s) for s in ir.teacher_symbols),
@@ -189,10 +196,7 @@ def _state_evolution_context(ir: SolverIR) -> dict:
     z = [sympy.Symbol(f"z_{r}", real=True) for r in range(ir.teachers)]
     target_code = vector.doprint(ir.target_expression.xreplace(dict(zip(ir.teacher_symbols, z))))
     return {
-        "backend": dict(ir.options)["backend"],
-        "target_text": ir.target,
-        "target_literal": json.dumps(ir.target),
-        "derive_version": json.dumps(__version__),
+        **_header_context(ir),
         "teachers": ir.teachers,
         "noise": repr(ir.noise),
         "uses_scipy_special": "scipy.special" in target_code,
