@@ -94,11 +94,12 @@ def test_interpolation_peak_sits_at_n_eff_equal_d():
     assert below == R(-99, 200) and above == R(-1, 100)
 
 
-def test_quadratic_is_reported_by_analogy_with_n_eff_n_over_d():
+def test_quadratic_is_derived_with_n_eff_n_over_d():
+    # derived from the nuclear-norm state evolution (tests/test_scaling_quadratic_phases.py)
     pd = phase_diagram("quadratic", 1, noise=1)
     assert pd.n_eff == "n/d"
-    assert all(p.status == "analogy" for p in pd.phases)
-    assert any("analogy" in note for note in pd.notes)
+    assert all(p.status == "derived" for p in pd.phases)
+    assert "interpolation" in [p.name for p in pd.phases]
 
 
 def test_json_shape_of_the_issue():

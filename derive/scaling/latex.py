@@ -79,7 +79,7 @@ def weight_decay_latex(diagram, figure: str | None = None) -> str:
         "noise": sympy.latex(diagram.noise),
         "n_eff": "n" if diagram.n_eff == "n" else "n/d",
         "status": "derived by the engine" if diagram.model == "diagonal"
-        else "by analogy with the diagonal case",
+        else "derived by the engine from the large-d nuclear-norm state evolution",
         "phases": phases, "notes": [escape(n) for n in diagram.notes],
         "figure": escape(figure) if figure else None,
         "source": escape(diagram.phases[0].source),
