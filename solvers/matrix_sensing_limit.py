@@ -1,9 +1,9 @@
 """Large-d limit of the nuclear-norm matrix-sensing state evolution (solvers/matrix_sensing_se.py)
 for a teacher with a decaying spectrum: a semicircle bulk plus BBP outliers.
 
-The effective observation of the state evolution is S* + s H (units of the teacher's
-eigenvalues; H a GOE matrix with spectrum on [-2, 2], s = tau sqrt(d/(2n)) sqrt(d/2) / sqrt(d)
-... i.e. s = tau d / (2 sqrt(n)) in the solver's units). When the number of teacher eigenvalues
+The effective observation of the state evolution is S* + s H (eigenvalue units of the
+teacher; H a GOE matrix with spectrum [-2, 2]; in the finite-d solver's notation
+s = tau d / (2 sqrt(n))). When the number of teacher eigenvalues
 above s is o(d), the spectral law of S* is concentrated at 0 on the scale s, so the bulk of
 S* + s H is the semicircle of radius 2 s (free additive convolution with a point mass), and a
 teacher eigenvalue theta > s produces an outlier at theta + s^2/theta whose eigenvector has
@@ -15,12 +15,13 @@ rho the semicircle density on [-2, 2] and f(x) = sign(x) (|x| - u)_+,
     |eta - S*|_F^2 = sum_{outliers kept} [(lambda_k - t - theta_k)^2 + 2 (lambda_k - t) s^2/theta_k]
                      + sum_{theta_k killed or hidden} theta_k^2 + d s^2 int f^2 rho,
     div eta = sum_{outliers kept} [1 + d int (f(l_k) - f(y)) / (l_k - y) rho(y) dy]
-              + (d^2/2) int int (f(x) - f(y)) / (x - y) rho(x) rho(y) dx dy + d int f' rho,
+              + (d^2/2) int int (f(x) - f(y)) / (x - y) rho(x) rho(y) dx dy
 
-(l_k = lambda_k / s). The bulk integrals are evaluated on ``grid`` quantiles of the
-semicircle (midpoint rule in the quantile variable), so nothing here depends on d except
-through the explicit factors d and d^2: the limit can be evaluated at any d (10^8 included),
-which is how the exponents of derive/scaling/nuclear.py are checked over many decades.
+(l_k = lambda_k / s; terms O(d) in the divergence and O(s^2) in the error, e.g. the bulk's
+own derivatives sum_i f'(x_i) and its eigenvectors' overlap with hidden eigenvalues, are
+dropped: they vanish relative to the kept ones as d grows). The bulk integrals are Gauss-Legendre rules in phi (x = 2 cos phi) on
+the pieces between the kinks of f, so nothing here depends on d except through the explicit
+factors d and d^2: the limit can be evaluated at any d (10^20 included), which is how the exponents of derive/scaling/nuclear.py are checked over many decades.
 Valid while the outliers are o(d) (s >> d^-gamma for a k^-gamma teacher); the finite-d
 state evolution is the reference elsewhere.
 
@@ -148,8 +149,9 @@ def limit_moments(teacher, s: float, t: float, d: int | None = None, tail: float
     frac, f2, pair = bulk_functionals(t / s)
     mse_out, mse_lost, div_out, k, hidden = _outlier_terms(teacher, s, t, d)
     hidden += d - len(teacher)
+    # the bulk holds the d - (number of outliers) = hidden eigenvalues
     return ((mse_out, mse_lost + tail, d * s * s * f2), div_out + d * d * pair, k, hidden,
-            d * frac)
+            hidden * frac)
 
 
 def matrix_sensing_limit(teacher, n: float, lam: float, noise: float, d: int | None = None,

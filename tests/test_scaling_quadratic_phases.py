@@ -247,3 +247,45 @@ def test_shrinkage_phase_identity_and_slope():
     s2 = np.mean([p.tau**2 * d * d / (4 * n) for p in points])
     expected = np.mean([2 * t * t / (t * t + s2) for t in ts])
     assert _slope(lams, [p.risk for p in points]) == pytest.approx(expected, abs=0.05)
+
+
+# ------------------------------------------------------------- simulation and weight spectra
+
+def test_simulation_in_the_slow_phase_matches_the_state_evolution():
+    # proximal gradient on the convex form with the Gaussian design the state evolution
+    # assumes (solvers/weight_decay.py), d = 20, n = 2 D, t = 3 s_0: measured risk ratio 0.97
+    # (4 seeds) and 4, 4, 4, 3 nonzero eigenvalues; 2 seeds here, stated tolerance 15% and
+    # the kept outliers of the large-d limit (3) within 1
+    from solvers.weight_decay import quadratic_network
+
+    d = 20
+    n = d * (d + 1)
+    ne = n / d
+    lam = 2 * 3.0 * (1 / (2 * np.sqrt(ne))) * ne / np.sqrt(d)
+    teacher = np.arange(1, d + 1) ** -1.0
+    se = matrix_sensing_state_evolution(teacher, n, lam, 1 / d, samples=32)
+    limit = matrix_sensing_limit(teacher, n, lam, 1 / d)
+    assert limit.bulk_kept == 0 and limit.threshold > 2 * limit.s     # slow: bulk killed
+    sims = [quadratic_network(d, n, lam, 1.0, 1 / d, seed=k, design="gaussian")
+            for k in range(2)]
+    assert all(r["converged"] for r in sims)
+    assert np.mean([r["risk"] for r in sims]) == pytest.approx(se.risk, rel=0.15)
+    for r in sims:
+        assert abs(int(np.sum(np.abs(r["eigenvalues"]) > 1e-8)) - limit.outliers_kept) <= 1
+
+
+def test_weight_spectra_survivors_follow_the_derivation():
+    # d = 16, n = 4 D, one threshold per mechanism (derive.scaling.validate.SPECTRUM_THRESHOLDS):
+    # below the noise line the bulk survives (measured 14 of 16), at the bulk edge only the
+    # outliers above BBP (8 predicted, 6 measured), in the slow phase those above t (2, 2)
+    from derive.scaling.validate import quadratic_spectra
+
+    rows = quadratic_spectra(phase_diagram("quadratic", 1, noise="0.5"), d=16)
+    bulk, edge, slow = rows
+    assert bulk["predicted_survivors"] > bulk["predicted_outliers"]      # bulk kept
+    assert edge["predicted_survivors"] == edge["predicted_outliers"]     # bulk killed
+    assert slow["predicted_outliers"] < edge["predicted_outliers"]
+    for row in rows:
+        assert abs(row["measured_survivors"] - row["predicted_survivors"]) <= 2.5, row["mechanism"]
+    measured = [row["measured_survivors"] for row in rows]
+    assert measured[0] > measured[1] > measured[2] >= 1

@@ -272,40 +272,99 @@ def quadratic_risk_curve_pdf(diagram, d: int, lam: float, points: int = 50,
                              seed: int = 0) -> bytes:
     """State-evolution risk of the quadratic network (nuclear-norm matrix sensing,
     solvers/matrix_sensing_se.py) against n at fixed lambda, 50 points from n = D/4 to 16 D,
-    D = d(d+1)/2, with the zero predictor's risk 2 |S*|_F^2 / d for reference."""
+    D = d(d+1)/2, in the phase diagram's conventions (target sum_k k^-gamma He_2(v_k . x),
+    label noise Delta: the solver runs with noise Delta/d and its risk is multiplied by d),
+    with the large-d limit (solvers/matrix_sensing_limit.py) and the zero predictor's risk
+    2 sum_k k^(-2 gamma) for reference."""
+    from solvers.matrix_sensing_limit import matrix_sensing_limit
     from solvers.matrix_sensing_se import matrix_sensing_risk_curve
 
     from .figures import risk_curve_pdf
 
     teacher = np.arange(1, d + 1, dtype=float) ** (-float(diagram.gamma))
     dim = d * (d + 1) // 2
+    noise = float(diagram.noise) / d
     ns = np.unique(np.geomspace(max(dim // 4, 2), 16 * dim, points).astype(int))
-    curve = matrix_sensing_risk_curve(teacher, ns, lam, float(diagram.noise), seed=seed)
-    null = [2 * float(np.sum(teacher**2)) / d] * len(ns)
-    return risk_curve_pdf([("nuclear-norm state evolution", ns, [p.risk for p in curve]),
-                           ("zero predictor", ns, null)],
+    curve = matrix_sensing_risk_curve(teacher, ns, lam, noise, seed=seed)
+    limits = [matrix_sensing_limit(teacher, n, lam, noise) for n in ns]
+    # the limit assumes outliers << d: drawn only where at most d/4 eigenvalues are outliers
+    valid = [(n, d * p.risk) for n, p in zip(ns, limits) if d - p.hidden <= d // 4]
+    null = [2 * float(np.sum(teacher**2))] * len(ns)
+    curves = [("nuclear-norm state evolution", ns, [d * p.risk for p in curve])]
+    if valid:
+        curves.append(("large-d limit (semicircle + outliers <= d/4)", [v[0] for v in valid],
+                       [v[1] for v in valid]))
+    return risk_curve_pdf(curves + [("zero predictor", ns, null)],
                           xlabel="n", title=f"quadratic, d = {d}, lambda = {lam:g}, "
                           f"gamma = {diagram.gamma}, noise = {diagram.noise}")
 
 
-def weight_spectrum_pdf(diagram, lams=(0.3, 3.0), seed: int = 0) -> bytes:
-    """Weight spectra at two weight decays (vector PDF): the outliers that follow the
-    teacher's power law, and the zeros the penalty creates (the larger lambda kills more).
+#: thresholds of the spectra figure, in units of the noise level s = sqrt(Delta/(4 n_eff)),
+#: one per mechanism of the derivation (derive/scaling/weight_decay.py, quadratic phases)
+SPECTRUM_THRESHOLDS = (
+    (0.25, "below the noise line (bulk kept)"),
+    (2.5, "at the bulk edge (outliers above BBP kept)"),
+    (8.0, "slow (outliers above t kept)"),
+)
 
-    Quadratic: eigenvalues of the convex solution at d = 30, n = 40 d (solvers/weight_decay).
-    Diagonal: |theta_hat| of scikit-learn's LASSO at d = 400, n = 800 (optional extra).
+
+def quadratic_spectra(diagram, d: int = 30, n: int | None = None, seed: int = 0) -> list[dict]:
+    """The trained quadratic network's weight spectrum (convex form, proximal gradient,
+    solvers/weight_decay.py) at three weight decays chosen by the derivation's mechanisms
+    (SPECTRUM_THRESHOLDS: threshold t = c s), with the number of surviving eigenvalues the
+    large-d limit predicts (kept outliers, plus the kept bulk below the noise line) and the
+    number measured (|eigenvalue| > 1e-8). n defaults to 4 D (n_eff = 2(d+1), above the
+    interpolation peak: the phase below the noise line is the parametric one; with n < D it
+    is the fast/interpolation one, bulk edge sliver kept)."""
+    from solvers.matrix_sensing_limit import matrix_sensing_limit
+    from solvers.weight_decay import quadratic_network
+
+    gamma, noise = float(diagram.gamma), float(diagram.noise)
+    if noise <= 0:
+        from ..errors import DeriveError
+
+        raise DeriveError("the quadratic spectra figure needs --noise > 0 (the thresholds are "
+                          "set in units of the noise level)")
+    n = 2 * d * (d + 1) if n is None else int(n)
+    n_eff = n / d
+    s0 = np.sqrt(noise / (4 * n_eff))
+    teacher = np.arange(1, d + 1, dtype=float) ** (-gamma)
+    out = []
+    for factor, mechanism in SPECTRUM_THRESHOLDS:
+        lam = 2 * factor * s0 * n_eff / np.sqrt(d)       # t = lambda sqrt(d) / (2 n_eff)
+        limit = matrix_sensing_limit(teacher, n, lam, noise / d)
+        run = quadratic_network(d, n, lam, gamma, noise / d, seed=seed)
+        values = np.asarray(run["eigenvalues"])
+        out.append({"mechanism": mechanism, "threshold_over_s": factor, "lam": float(lam),
+                    "predicted_survivors": float(limit.outliers_kept + limit.bulk_kept),
+                    "predicted_outliers": limit.outliers_kept,
+                    "measured_survivors": int(np.sum(np.abs(values) > 1e-8)),
+                    "eigenvalues": values, "teacher": teacher, "converged": run["converged"]})
+    return out
+
+
+def weight_spectrum_pdf(diagram, lams=(0.3, 3.0), seed: int = 0) -> bytes:
+    """Weight spectra (vector PDF): the outliers that follow the teacher's power law, the
+    bulk, and the zeros the penalty creates.
+
+    Quadratic: eigenvalues of the convex solution at d = 30, n = 4 D (solvers/weight_decay),
+    at the three thresholds of SPECTRUM_THRESHOLDS; each label gives the mechanism and the
+    number of surviving eigenvalues predicted by the large-d limit (quadratic_spectra): below
+    the noise line the whole bulk survives (full rank), at the bulk edge only the outliers
+    above the BBP threshold, in the slow phase only those above t. ``lams`` is the
+    diagonal's (|theta_hat| of scikit-learn's LASSO at d = 400, n = 800, optional extra).
     """
     from .figures import spectrum_pdf
 
     gamma, noise = float(diagram.gamma), float(diagram.noise)
     spectra = []
     if diagram.model == "quadratic":
-        from solvers.weight_decay import quadratic_network
-
-        for lam in lams:
-            run = quadratic_network(30, 1200, lam, gamma, noise, seed=seed)
-            spectra.append((f"lambda = {lam:g}", run["eigenvalues"]))
-        teacher = run["teacher"]
+        rows = quadratic_spectra(diagram, seed=seed)
+        for row in rows:
+            spectra.append(((f"t = {row['threshold_over_s']:g} s, {row['mechanism']}: "
+                            f"predicted {row['predicted_survivors']:.0f}"),
+                            row["eigenvalues"]))
+        teacher = rows[0]["teacher"]
     else:
         from solvers.lasso_se import lasso_simulation
 
