@@ -72,7 +72,8 @@ def weight_decay_latex(diagram, figure: str | None = None) -> str:
     True
     """
     phases = [{"name": escape(p.name), "rate": sympy.latex(p.rate),
-               "exponent": sympy.latex(p.exponent), "region": escape(p.region_text)}
+               "exponent": sympy.latex(p.exponent), "region": escape(p.region_text),
+               "spectrum": escape(p.spectrum)}
               for p in diagram.phases]
     fields = {
         "model": escape(diagram.model.capitalize()), "gamma": sympy.latex(diagram.gamma),
@@ -81,6 +82,7 @@ def weight_decay_latex(diagram, figure: str | None = None) -> str:
         "status": "derived by the engine" if diagram.model == "diagonal"
         else "derived by the engine from the large-d nuclear-norm state evolution",
         "phases": phases, "notes": [escape(n) for n in diagram.notes],
+        "spectra": any(p.spectrum for p in diagram.phases),
         "figure": escape(figure) if figure else None,
         "source": escape(diagram.phases[0].source),
     }
