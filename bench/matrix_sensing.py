@@ -11,7 +11,9 @@ replica until the standard error of the mean risk reaches that same relative acc
 sample of the points it measures the time per replica and the replicas needed, and
 extrapolates to the 50 points. It also prints simulation / state evolution per point (the
 network's data x x^T - I are not Gaussian: at d = 20 the network's risk is 15-25% above the
-Gaussian-design state evolution, tests/test_scaling_matrix_sensing.py).
+Gaussian-design state evolution, tests/test_scaling_matrix_sensing.py). Last, it times the
+large-d limit of the same state evolution (solvers/matrix_sensing_limit.py) on the same
+points, and on 50 points at d = 1e12 (where the phase diagram's exponents are checked).
 """
 
 from __future__ import annotations
@@ -58,6 +60,24 @@ def run(repeat: int, quick: bool, budget: float, progress: bool) -> dict:
                                           samples=s["samples"])
         best = min(best, time.perf_counter() - start)
     print_progress(progress, f"state evolution: {len(ns)} points in {best:.2f} s")
+    # the large-d limit (semicircle bulk + BBP outliers) on the same 50 points: its cost does
+    # not grow with d (checked at d = 1e12 below, where the finite-d solver cannot go)
+    from solvers.matrix_sensing_limit import matrix_sensing_limit
+
+    limit_best, limit_far = np.inf, np.inf
+    far_d = 1e12
+    far_teacher = np.arange(1, 3001, dtype=float) ** (-s["gamma"])
+    far_tail = 1 / 3000.5 if s["gamma"] == 1.0 else 0.0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for n in ns:
+            matrix_sensing_limit(teacher, n, s["lam"], s["noise"])
+        limit_best = min(limit_best, time.perf_counter() - start)
+        start = time.perf_counter()
+        for ne in np.geomspace(1e3, 1e6, s["points"]):
+            matrix_sensing_limit(far_teacher, ne * far_d, 1e-9, 1 / far_d, d=far_d,
+                                 tail=far_tail)
+        limit_far = min(limit_far, time.perf_counter() - start)
     sample = [len(ns) // 4, len(ns) // 2, 3 * len(ns) // 4, len(ns) - 1]
     if quick:
         sample = sample[1::2]
@@ -85,7 +105,9 @@ def run(repeat: int, quick: bool, budget: float, progress: bool) -> dict:
     simulation_total = mean_seconds * len(ns)
     summary = {"state_evolution_seconds": best, "simulation_seconds_extrapolated":
                simulation_total, "ratio": simulation_total / best,
-               "under_30_seconds": best < 30.0,
+               "under_30_seconds": best < 30.0, "limit_seconds": limit_best,
+               "limit_over_state_evolution": limit_best / best,
+               "limit_seconds_at_d_1e12": limit_far,
                "all_converged": all(p.converged for p in curve)}
     return bench_result("matrix-sensing", {**s, "repeat": repeat, "budget": budget}, [],
                         summary, points=per_point)
@@ -111,7 +133,11 @@ def render(result: dict) -> str:
                f"{'all' if m['all_converged'] else 'NOT all'} points converged)"),
               (f"  simulation to the same accuracy, {s['points']} points (extrapolated): "
                f"{format_seconds(m['simulation_seconds_extrapolated'])}"),
-              f"  ratio simulation / state evolution: {m['ratio']:.0f}x"]
+              f"  ratio simulation / state evolution: {m['ratio']:.0f}x",
+              (f"  large-d limit (solvers/matrix_sensing_limit.py), same points: "
+               f"{format_seconds(m['limit_seconds'])} ({m['limit_over_state_evolution']:.2f} x "
+               f"the finite-d state evolution); 50 points at d = 1e12: "
+               f"{format_seconds(m['limit_seconds_at_d_1e12'])}")]
     return "\n".join(lines)
 
 
