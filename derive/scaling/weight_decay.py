@@ -7,10 +7,11 @@ weight decay are LASSO on theta = a * w / sqrt(d), quadratic networks are nuclea
 matrix sensing, and the excess-risk exponent has a phase diagram in (sample complexity,
 weight decay) with crossovers, plateaus and a link to the weight spectra. The phase rates
 and boundaries were NOT reachable in the paper text; they are derived here and agree with
-the project digest (THEORY.md section 7). The quadratic case is reported by analogy
-(n_eff = n/d, eigenvalues in the role of coordinates), not derived independently; its
-plateau, parametric and slow phases are checked against the matrix-sensing state evolution
-(solvers/matrix_sensing_se.py, tests/test_scaling_matrix_sensing.py).
+the project digest (THEORY.md section 7). The quadratic case (n_eff = n/d) is derived
+separately (_quadratic_diagram) from the large-d limit of the nuclear-norm state evolution
+(derive/scaling/nuclear.py): it confirms the slow, shrinkage, fast and parametric rates and
+adds an interpolation phase (n_eff/d)^(2/5) from the semicircle bulk's hard edge; each phase
+is checked numerically (tests/test_scaling_quadratic_phases.py).
 
 Derivation (diagonal; conventions of solvers/lasso_se.py: penalty lambda sqrt(d) |theta|_1,
 teacher theta*_k = k^-gamma, k = 1..d, noise Delta > 0 fixed, n_eff = n). At the
