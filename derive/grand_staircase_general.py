@@ -48,6 +48,7 @@ zero with that bound.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from itertools import pairwise
 
 import numpy as np
@@ -69,9 +70,8 @@ _OUTER_LEVELS = (4, 5)
 #: Gauss-Hermite orders (coarse, fine) per learned dimension for k = 2
 _HERMITE = (16, 24)
 _SWITCHES = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside)
-#: a non-flat branch whose slope stays below this (relative to the link's scale) on a whole
-#: piece is numerically flat but not proved flat: the step is undetermined
-_TINY_SLOPE = 1e-10
+#: tolerance for reading a learned float direction as an exact one (see _unit)
+_SNAP = 1e-6
 #: relative distance to a label cell's end below which tanh-sinh nodes are dropped where the
 #: reference root is at a critical point (see _continuous)
 _CRITICAL_GAP = 1e-7
@@ -101,37 +101,52 @@ class _Pieces:
 
 
 def _unit(vector) -> list:
-    """Exact entries where the vector is a coordinate axis up to rounding, else floats."""
-    v = [sympy.nsimplify(x) if isinstance(x, (int, sympy.Integer, sympy.Rational)) else x
-         for x in vector]
-    values = np.array([float(x) for x in v])
-    k = int(np.argmax(np.abs(values)))
-    if abs(abs(values[k]) - 1) < 1e-9 and np.sum(np.abs(values)) - abs(values[k]) < 1e-9:
-        exact = [sympy.Integer(0)] * len(v)
-        exact[k] = sympy.Integer(int(np.sign(values[k])))
-        return exact
-    if all(isinstance(x, sympy.Basic) and x.is_Rational for x in v):
-        return list(v)
-    return [sympy.Float(float(x), 17) for x in v]
+    """The learned direction, exact where possible.
+
+    Exact sympy entries are kept. A float vector whose squared entries are, within
+    _SNAP (the precision of the first steps' eigenvectors), rationals p/q with q <= 12 summing
+    to 1 is replaced by that exact vector: (0.70710687, 0.70710669) -> (sqrt(2)/2, sqrt(2)/2).
+    Branches of the link that are constant along the exact direction (relu(z1) + relu(z2)
+    with both arguments positive) are then flat exactly, and parity proofs apply. Any other
+    vector stays in floats.
+    """
+    if all(isinstance(x, sympy.Basic) and not x.has(sympy.Float) for x in vector):
+        return [sympy.sympify(x) for x in vector]
+    values = np.array([float(x) for x in vector])
+    values = values / np.linalg.norm(values)
+    exact = []
+    for x in values:
+        square = Fraction(float(x * x)).limit_denominator(12)
+        if abs(float(square) - x * x) > _SNAP:
+            return [sympy.Float(float(x), 17) for x in values]
+        exact.append(sympy.sign(x) * sympy.sqrt(sympy.Rational(square.numerator,
+                                                                square.denominator)))
+    if sum(e**2 for e in exact) != 1:
+        return [sympy.Float(float(x), 17) for x in values]
+    return exact
 
 
-def _remaining_direction(learned: list, r: int) -> list:
-    """The unit vector orthogonal to the k = r - 1 learned ones: exact when they are
-    coordinate axes, otherwise from the QR complement."""
-    axes = []
-    for u in learned:
-        nonzero = [i for i, x in enumerate(u) if x != 0]
-        if len(nonzero) != 1:
-            break
-        axes.append(nonzero[0])
-    else:
-        (free,) = set(range(r)) - set(axes)
-        v = [sympy.Integer(0)] * r
-        v[free] = sympy.Integer(1)
-        return v
+def _basis(learned: list, r: int) -> tuple[list, list]:
+    """An orthonormal basis U of the learned span and the unit vector v orthogonal to it:
+    exact (Gram-Schmidt, cross product) when the directions are, else from a QR
+    factorisation."""
+    learned = [_unit(u) for u in learned]
+    if all(not x.has(sympy.Float) for u in learned for x in u):
+        basis = []
+        for u in learned:
+            w = sympy.Matrix(u)
+            for b in basis:
+                w = w - (w.dot(b)) * b
+            basis.append(sympy.simplify(w / sympy.sqrt(w.dot(w))))
+        if r == 2:
+            v = [-basis[0][1], basis[0][0]]
+        else:
+            c = basis[0].cross(basis[1])
+            v = list(sympy.simplify(c / sympy.sqrt(c.dot(c))))
+        return [list(b) for b in basis], v
     matrix = np.array([[float(x) for x in u] for u in learned]).T
     q, _ = np.linalg.qr(np.hstack([matrix, np.eye(r)]))
-    return _unit(q[:, r - 1])
+    return [_unit(q[:, i]) for i in range(r - 1)], _unit(q[:, r - 1])
 
 
 class RestrictedLink:
@@ -216,7 +231,7 @@ class RestrictedLink:
             floats = [f for f in slope.atoms(sympy.Float)]
             largest = max((abs(float(f)) for f in floats), default=0.0)
             chopped = slope.xreplace({f: 0 for f in floats
-                                      if abs(float(f)) <= _TINY_SLOPE * max(largest, 1.0)})
+                                      if abs(float(f)) <= _SNAP * max(largest, 1.0)})
             if floats and sympy.simplify(chopped) == 0:
                 raise Undetermined(f"the branch {smooth} is constant in t up to the rounding "
                                    "of the learned directions")
@@ -507,10 +522,9 @@ def later_step(expr, variables, learned) -> RecoveryStep:
     """
     variables = tuple(variables)
     r = len(variables)
-    learned = [_unit(u) for u in learned]
     if len(learned) != r - 1 or r not in (2, 3):
         raise ValueError("later_step needs r - 1 learned directions, r = 2 or 3")
-    v = _remaining_direction(learned, r)
+    learned, v = _basis(learned, r)
     direction = (tuple(float(x) for x in v),)
     link = RestrictedLink(expr, variables, learned, v)
     try:
