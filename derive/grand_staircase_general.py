@@ -143,10 +143,16 @@ def _basis(learned: list, r: int) -> tuple[list, list]:
         else:
             c = basis[0].cross(basis[1])
             v = list(sympy.simplify(c / sympy.sqrt(c.dot(c))))
-        return [list(b) for b in basis], v
+        return [list(b) for b in basis], _positive(v)
     matrix = np.array([[float(x) for x in u] for u in learned]).T
     q, _ = np.linalg.qr(np.hstack([matrix, np.eye(r)]))
-    return [_unit(q[:, i]) for i in range(r - 1)], _unit(q[:, r - 1])
+    return [_unit(q[:, i]) for i in range(r - 1)], _positive(_unit(q[:, r - 1]))
+
+
+def _positive(v: list) -> list:
+    """The sign convention of the reported direction: first non-zero entry positive."""
+    first = next(x for x in v if float(x) != 0)
+    return v if float(first) > 0 else [-x for x in v]
 
 
 class RestrictedLink:
