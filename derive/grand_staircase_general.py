@@ -544,8 +544,10 @@ def later_step(expr, variables, learned) -> RecoveryStep:
     except Undetermined as exc:
         return RecoveryStep("undetermined", None, 0.0, 0, (), Certificate(UNDETERMINED, str(exc)),
                             f"later step undetermined: {exc}")
-    error = float(max(abs(fine[0] - coarse[0]), abs(fine[1] - coarse[1])) + fine[2])
     a1, a2 = float(fine[0]), float(fine[1])
+    # floor: double-precision roots and kinks (bisection to ~1e-16) limit any claim
+    error = float(max(abs(fine[0] - coarse[0]), abs(fine[1] - coarse[1])) + fine[2]
+                  + 1e-14 * max(a1, a2))
     zero = Certificate(SYMMETRY, "f_s(t) = g(U s + v t) is even in t: E[t | y, s] = 0") \
         if link.even() else None
     if zero is None and a1 > 10 * error + 1e-9:

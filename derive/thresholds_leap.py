@@ -11,14 +11,17 @@ recovery step:
 - k = 2: every order-1 moment vanishes for every T (the filtration's zero certificate), and
   E[T(y, z_S) He_2(z_perp)] != 0 for some T, i.e. G = E[z z^T - I | y, z_S] restricted to
   the perpendicular directions is not identically 0, so nu_1 = sup_M E[<M, G M G>] > 0 and
-  the step is easy with a finite alpha_c = 1/nu_1 — which this module does not compute;
+  the step is easy with a finite alpha_c = 1/nu_1, computed (noiseless, r <= 3) when the
+  step leaves one direction, by derive.grand_staircase_general;
 - k >= 3: E[z | .] = 0 and G = 0 identically (both certified): the step is hard, nothing
   more is learned at alpha = O(1).
 
 Used for noiseless targets that none of the threshold engines of derive.thresholds*
-covers (e.g. the staircase z1 + z1 z2 + z1 z2 z3, whose directions are all trivial, or
-tanh(z1) tanh(z1 + z2), easy with alpha_c not computed). The certificates are those of the
-filtration's steps.
+covers (e.g. the staircase z1 + z1 z2 + z1 z2 z3, whose directions are all trivial,
+max(z1, z2^2), trivial along e1 and then easy with alpha_c = 0.5070873, or
+tanh(z1) tanh(z1 + z2), easy with alpha_c not computed: a first step). The certificates are
+those of the filtration's steps; where the level-set computation of a later easy step
+disagrees with the filtration's class, that step is undetermined.
 
 >>> from derive.analysis import analyze
 >>> analyze("z1 + z1*z2 + z1*z2*z3").recovery().klass
