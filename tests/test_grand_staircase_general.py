@@ -217,7 +217,6 @@ def test_even_link_certificate():
     assert step.certificate.kind != SYMMETRY  # the symmetry proves A1 = 0, nu_1 is numeric
 
 
-@pytest.mark.slow
 def test_noisy_engine_brackets_from_above():
     """y = max(z1, z2^2) + sqrt(Delta) xi: noise only removes information, so the noisy
     later-step thresholds (derive.grand_staircase_noisy) lie above the noiseless one and
