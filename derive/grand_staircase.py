@@ -183,7 +183,10 @@ def staircase_from_recovery(target, recovery) -> GrandStaircase:
                               f"the first step is {first.klass}: nothing is learned at "
                               f"alpha = O(1)")
     if recovery.following:
-        steps = (first, *recovery.following)
+        from .grand_staircase_general import fill_later_thresholds
+
+        steps = fill_later_thresholds(target, (first, *recovery.following),
+                                      "the first-step engine")
         complete = all(s.klass in ("trivial", "easy") for s in steps)
         return GrandStaircase(target.text, variables, steps, complete,
                               "each later step is the same problem for the part of the target "

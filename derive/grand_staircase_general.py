@@ -570,4 +570,38 @@ def later_step(expr, variables, learned) -> RecoveryStep:
                         f"nu_1 = E_s E_(y|s)[(E[t^2|y,s] - 1)^2] = {a2:.10g} ({rule})")
 
 
-__all__ = ["RestrictedLink", "Undetermined", "conditional_moments", "later_step"]
+def _with_threshold(target, step: RecoveryStep, learned: list, source: str) -> RecoveryStep:
+    computed = later_step(target.expression, tuple(target.variables), learned)
+    if computed.klass == "easy":
+        return RecoveryStep("easy", computed.alpha_c, computed.error_bound, 1,
+                            computed.directions, computed.certificate,
+                            f"{computed.why}; class from {source}")
+    reason = (f"{source} gives an easy step, the level sets of the augmented label give "
+              f"{computed.klass}: {computed.why}")
+    return RecoveryStep("undetermined", None, 0.0, 0, (), Certificate(UNDETERMINED, reason),
+                        reason)
+
+
+def fill_later_thresholds(target, steps: tuple, source: str) -> tuple:
+    """``steps`` (a staircase whose easy steps may lack alpha_c) with alpha_c filled in for
+    every easy step that leaves one direction, for noiseless targets with r <= 3; ``source``
+    names where the classes come from. A step the level sets do not find easy becomes
+    undetermined (the two analyses disagree). Steps after one that learns nothing are
+    dropped, as the staircase stops there."""
+    r = len(target.variables)
+    if float(target.noise) > 0 or r > 3:
+        return tuple(steps)
+    out, learned = [], []
+    for step in steps:
+        if (step.klass == "easy" and step.alpha_c is None and learned
+                and len(learned) == r - 1 and step.dimension_added == 1):
+            step = _with_threshold(target, step, learned, source)
+        out.append(step)
+        if step.klass not in ("trivial", "easy"):
+            break
+        learned += list(step.directions)
+    return tuple(out)
+
+
+__all__ = ["RestrictedLink", "Undetermined", "conditional_moments", "fill_later_thresholds",
+           "later_step"]

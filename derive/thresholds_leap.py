@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from .certificates import UNDETERMINED, Certificate
 from .grand_staircase import GrandStaircase, RecoveryStep
+from .grand_staircase_general import fill_later_thresholds
 from .thresholds import MultiWeakRecovery
 
 _CLASS = {1: "trivial", 2: "easy"}
@@ -93,41 +94,6 @@ def recovery_from_leap(target, multi) -> MultiWeakRecovery | None:
         certificate=first.certificate)
 
 
-def _with_threshold(target, step: RecoveryStep, learned: list) -> RecoveryStep:
-    """An easy later step whose remaining subspace is one direction: alpha_c from the level
-    sets of the restricted link (derive.grand_staircase_general), checked against the
-    filtration's class; a disagreement makes the step undetermined."""
-    from .grand_staircase_general import later_step
-
-    computed = later_step(target.expression, tuple(target.variables), learned)
-    if computed.klass == "easy":
-        return RecoveryStep("easy", computed.alpha_c, computed.error_bound, 1,
-                            computed.directions, computed.certificate,
-                            computed.why + "; class from the generative filtration (order 2)")
-    reason = (f"the generative filtration gives an easy step (order 2), the level sets of "
-              f"the augmented label give {computed.klass}: {computed.why}")
-    return RecoveryStep("undetermined", None, 0.0, 0, (), Certificate(UNDETERMINED, reason),
-                        reason)
-
-
-def _thresholds(target, steps: tuple) -> tuple:
-    """The steps with alpha_c filled in for easy steps that leave one direction to learn,
-    noiseless targets with r <= 3 (the augmented label y, z_S of Troiani et al. 2025)."""
-    r = len(target.variables)
-    if float(target.noise) > 0 or r > 3:
-        return steps
-    out, learned = [], []
-    for step in steps:
-        if (step.klass == "easy" and step.alpha_c is None and learned
-                and len(learned) == r - 1 and step.dimension_added == 1):
-            step = _with_threshold(target, step, learned)
-        out.append(step)
-        if step.klass not in ("trivial", "easy"):
-            break
-        learned += list(step.directions)
-    return tuple(out)
-
-
 def staircase_from_leap(target, recovery: MultiWeakRecovery) -> GrandStaircase:
     """The grand staircase of classes, with alpha_c of every easy later step that leaves one
     direction (derive.grand_staircase_general); complete when every direction is learned by
@@ -136,7 +102,7 @@ def staircase_from_leap(target, recovery: MultiWeakRecovery) -> GrandStaircase:
                           recovery.trivial_dimension + recovery.easy_dimension,
                           recovery.directions, recovery.certificate, recovery.reason),
              *recovery.following)
-    steps = _thresholds(target, steps)
+    steps = fill_later_thresholds(target, steps, "the generative filtration (order 2)")
     if all(s.klass == "trivial" for s in steps):
         return GrandStaircase(target.text, tuple(target.variables), steps, True,
                               "every step is trivial (generative steps of order 1)")

@@ -174,11 +174,11 @@ def test_three_variables_second_step_and_staircase():
 
 
 def test_chain_of_one_dimensional_steps_fills_the_last():
-    """Staircase plumbing (thresholds_leap._thresholds): with the first two directions known
+    """Staircase plumbing (fill_later_thresholds): with the first two directions known
     one at a time (e1, then e3), the third, easy step of z1^3 + z2^2 z3 gets alpha_c = 1/2
     from the engine with k = 2; a step leaving two directions keeps alpha_c None."""
     from derive.certificates import Certificate
-    from derive.thresholds_leap import _thresholds
+    from derive.grand_staircase_general import fill_later_thresholds
 
     target = derive.analyze("z1**3 + z2**2*z3").target
     certificate = Certificate("inequality", "hand-made step for the test")
@@ -187,12 +187,20 @@ def test_chain_of_one_dimensional_steps_fills_the_last():
         return RecoveryStep(klass, 0.0 if klass == "trivial" else None, 0.0, 1, (direction,),
                             certificate, klass)
 
-    steps = _thresholds(target, (step("trivial", (1.0, 0.0, 0.0)),
-                                 step("trivial", (0.0, 0.0, 1.0)),
-                                 step("easy", (0.0, 1.0, 0.0))))
+    steps = fill_later_thresholds(target, (step("trivial", (1.0, 0.0, 0.0)),
+                                           step("trivial", (0.0, 0.0, 1.0)),
+                                           step("easy", (0.0, 1.0, 0.0))), "the test")
     assert steps[2].alpha_c == pytest.approx(0.5, abs=1e-8)
-    early = _thresholds(target, (step("trivial", (1.0, 0.0, 0.0)), step("easy", (0, 1.0, 0))))
+    early = fill_later_thresholds(
+        target, (step("trivial", (1.0, 0.0, 0.0)), step("easy", (0, 1.0, 0))), "the test")
     assert early[1].alpha_c is None
+    # a class the level sets contradict (y - s = t^3 reveals t: trivial, not easy) is not
+    # overwritten: the step becomes undetermined
+    cubic = derive.analyze("z1 + z2**3").target
+    (_, wrong) = fill_later_thresholds(cubic, (
+        RecoveryStep("trivial", 0.0, 0.0, 1, ((1.0, 0.0),), certificate, "trivial"),
+        RecoveryStep("easy", None, 0.0, 1, ((0.0, 1.0),), certificate, "easy")), "the test")
+    assert wrong.klass == "undetermined" and "trivial" in wrong.why
 
 
 def test_leap_staircase_becomes_complete(cli):
