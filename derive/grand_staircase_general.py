@@ -331,7 +331,10 @@ def _invert(branch, s, lo, hi, increasing, y):
             newton = t - g / (sign * np.asarray(branch.slope(*s, t), dtype=float))
         inside = (newton > a) & (newton < b) & np.isfinite(newton)
         new = np.where(inside, newton, 0.5 * (a + b))
-        if np.all(np.abs(new - t) <= 1e-15 * np.maximum(1.0, np.abs(t))):
+        tolerance = 1e-15 * np.maximum(1.0, np.abs(t))
+        # a Newton step that no longer moves, or a bracket that has collapsed (Newton is
+        # only linear next to a critical point)
+        if np.all((np.abs(new - t) <= tolerance) | (b - a <= 4 * tolerance)):
             return new
         t = new
     return t
