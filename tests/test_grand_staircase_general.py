@@ -123,6 +123,32 @@ def test_relu_sum_with_a_snapped_direction_against_the_hand_integral():
     assert staircase.alpha_needed == pytest.approx(1 / nu, abs=1e-9)
 
 
+def test_max_squared_against_a_two_dimensional_hand_integral():
+    """y = max(z1, z2)^2 with s = (z1 + z2)/sqrt 2 learned (the homogeneous first step) and
+    u = |t|: y = (s + u)^2 / 2, so given (y, s) the candidates for |t| are u and w = -2s - u,
+    the second only when s < 0 and u < -2s; both have |f'| = sqrt(2y), hence
+    E[t^2 | y, s] = u^2 (1 - p) + w^2 p with p = 1/(1 + exp((w^2 - u^2)/2)). Elsewhere
+    E[t^2 | y, s] = t^2, so nu_1 = 2 - int_{s<0} int_0^{-2s} 2 phi(s) phi(u)
+    [(u^2 - 1)^2 - (E - 1)^2] du ds (scipy.dblquad)."""
+    from scipy import special
+
+    def integrand(u, s):
+        w = -2 * s - u
+        p = special.expit((u * u - w * w) / 2)
+        e = u * u * (1 - p) + w * w * p
+        density = 2 * np.exp(-(s * s + u * u) / 2) / (2 * np.pi)
+        return density * ((u * u - 1) ** 2 - (e - 1) ** 2)
+
+    inside = integrate.dblquad(integrand, -12, 0, 0, lambda s: -2 * s, epsabs=1e-14,
+                               epsrel=1e-12)[0]
+    step = later_step(parse_expression("max(z1, z2)**2"), (Z1, Z2), [(1, 1)])
+    assert step.klass == "easy"
+    assert step.alpha_c == pytest.approx(1 / (2 - inside), abs=1e-9)  # 0.55506630025...
+    staircase = derive.analyze("max(z1, z2)**2").grand_staircase()
+    assert staircase.complete
+    assert staircase.alpha_needed == pytest.approx(1 / (2 - inside), abs=1e-8)
+
+
 def test_rounding_size_dependence_is_undetermined_not_dropped():
     """An un-snappable float direction leaves y = relu(z1) + relu(z2) constant in t up to
     rounding on |t| < |s|: the engine neither treats that piece as flat (unproved) nor as a
