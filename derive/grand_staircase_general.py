@@ -23,8 +23,10 @@ The conditional law of t given (y, s) (THEORY.md §3, level sets):
   pieces of that level: E[t | atom] = sum (phi(a) - phi(b)) / P and
   E[t^2 - 1 | atom] = sum (a phi(a) - b phi(b)) / P, P = sum (Phi(b) - Phi(a)).
   A piece is flat only when the symbolic branch of the expression there (switches resolved:
-  max/min/abs/sign/Heaviside) has t-derivative identically 0; a branch whose derivative is
-  not 0 but numerically negligible makes the step "undetermined", never dropped mass.
+  max/min/abs/sign/Heaviside) has t-derivative identically 0 (or 0 once the float s of that
+  node is substituted: s t at s = 0); a branch constant in t up to the rounding of float
+  directions makes the step "undetermined", never dropped mass. Float learned directions
+  that are exact ones within 1e-6 ((1, 1)/sqrt 2 from an eigenvector) are made exact first.
 
 The pieces come from the kinks of f_s (zeros in t of the switch arguments, and of the bases of
 logs and fractional powers) and the critical points of each branch, located by sign changes on
@@ -32,11 +34,13 @@ a grid of spacing 1/100 on |t| <= 10 and bisection.
 
 The average over s: for k = 1 the s-line is split where the piece structure of f_s changes
 (bisection of the structure's signature), and each segment gets a tanh-sinh rule (A(s) may
-behave like sqrt(s - s0) next to such a point); for k = 2 a probabilists' Gauss-Hermite
-product rule. Error estimate: the change when the outer and inner rules are refined (the
-tanh-sinh step halved, the Gauss-Hermite order raised), plus the lost probability mass. A1 = 0
-is proved by symmetry when f_s(-t) = f_s(t) identically (sympy), otherwise it is a numeric
-zero with that bound.
+behave like sqrt(s - s0) next to such a point; s = 0 is always a segment end); for k = 2 a
+probabilists' Gauss-Hermite product rule (16^2 against 24^2 nodes: where A(s) has kinks this
+converges slowly, ~1e-5 for max(z1, z2^2) + z3, and the estimate is only that). Error
+estimate: the change when the outer and inner rules are refined (the tanh-sinh step halved,
+the Gauss-Hermite order raised), the lost probability mass, the values filled in next to
+critical ends (see _continuous) and a floor of 1e-14 relative. A1 = 0 is proved by symmetry
+when f_s(-t) = f_s(t) identically (sympy), otherwise it is a numeric zero with that bound.
 
 >>> import sympy
 >>> z1, z2 = sympy.symbols("z1 z2", real=True)
@@ -72,8 +76,8 @@ _HERMITE = (16, 24)
 _SWITCHES = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside)
 #: tolerance for reading a learned float direction as an exact one (see _unit)
 _SNAP = 1e-6
-#: relative distance to a label cell's end below which tanh-sinh nodes are dropped where the
-#: reference root is at a critical point (see _continuous)
+#: relative distance to a label cell's end below which tanh-sinh nodes take the value at the
+#: gap where the reference root is at a critical point (see _continuous)
 _CRITICAL_GAP = 1e-7
 
 
@@ -528,6 +532,12 @@ def _outer_hermite(link: RestrictedLink, order: int) -> np.ndarray:
 def later_step(expr, variables, learned) -> RecoveryStep:
     """The weak-recovery step of the one direction left after ``learned`` (r - 1 vectors,
     exact or float) for the noiseless target ``expr``; r = 2 or 3.
+
+    >>> import sympy
+    >>> z1, z2 = sympy.symbols("z1 z2", real=True)
+    >>> step = later_step(z1 * sympy.Abs(z2), (z1, z2), [(1.0, 0.0)])  # |t| = y / s
+    >>> step.klass, round(step.alpha_c, 10), step.directions
+    ('easy', 0.5, ((0.0, 1.0),))
     """
     variables = tuple(variables)
     r = len(variables)
@@ -590,7 +600,17 @@ def fill_later_thresholds(target, steps: tuple, source: str) -> tuple:
     every easy step that leaves one direction, for noiseless targets with r <= 3; ``source``
     names where the classes come from. A step the level sets do not find easy becomes
     undetermined (the two analyses disagree). Steps after one that learns nothing are
-    dropped, as the staircase stops there."""
+    dropped, as the staircase stops there.
+
+    >>> from derive.certificates import Certificate
+    >>> from derive.target import parse_target
+    >>> told = Certificate("inequality", "given")
+    >>> steps = (RecoveryStep("trivial", 0.0, 0.0, 1, ((1.0, 0.0),), told, "z1"),
+    ...          RecoveryStep("easy", None, 0.0, 1, ((0.0, 1.0),), told, "z2"))
+    >>> filled = fill_later_thresholds(parse_target("z1 + z2**2"), steps, "a test")
+    >>> round(filled[1].alpha_c, 8)
+    0.5
+    """
     r = len(target.variables)
     if float(target.noise) > 0 or r > 3:
         return tuple(steps)
