@@ -71,8 +71,11 @@ _GRID = 2001
 #: tanh-sinh levels (coarse, fine) of the inner label-cell rule and the outer s rule
 _INNER_LEVELS = (4, 5)
 _OUTER_LEVELS = (4, 5)
-#: Gauss-Hermite orders (coarse, fine) per learned dimension for k = 2
-_HERMITE = (16, 24)
+#: Gauss-Hermite orders (coarse, fine) per learned dimension: k = 2, and k = 1 where the
+#: piece structure changes too often to segment
+_HERMITE = {1: (48, 96), 2: (16, 24)}
+#: at most this many structure changes of f_s on the s grid are located (k = 1)
+_MAX_SEGMENTS = 24
 _SWITCHES = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.Heaviside)
 #: tolerance for reading a learned float direction as an exact one (see _unit)
 _SNAP = 1e-6
@@ -294,6 +297,10 @@ class RestrictedLink:
                 if not (np.isfinite(ylo) and np.isfinite(yhi)):
                     raise Undetermined(f"the link is not finite on ({lo:.6g}, {hi:.6g})")
                 if ylo == yhi:
+                    if hi - lo < 1e-6:
+                        # a sliver next to a critical point: its Gaussian mass (< 4e-7)
+                        # shows in the mass deficit of the error estimate
+                        continue
                     raise Undetermined(f"a monotone piece of the link has equal end values "
                                        f"on ({lo:.6g}, {hi:.6g}) at s = {s}")
                 monotone.append((lo, hi, branch, ylo, yhi))
@@ -468,8 +475,9 @@ def conditional_moments(link: RestrictedLink, s) -> tuple[float, float, float]:
     return float(fine[0] + atom1), float(fine[1] + atom2), error
 
 
-def _segments(link: RestrictedLink) -> list[float]:
-    """Points of [-S_MAX, S_MAX] where the piece structure of f_s changes (k = 1)."""
+def _segments(link: RestrictedLink) -> list[float] | None:
+    """Points of [-S_MAX, S_MAX] where the piece structure of f_s changes (k = 1), or None
+    when it changes more than _MAX_SEGMENTS times on the grid (sin(z1 z2))."""
     grid = np.linspace(-S_MAX, S_MAX, 181) + 1e-3 * np.sqrt(2)  # off the symmetric points
     grid = grid[grid < S_MAX]
     def signature(x):
@@ -479,6 +487,8 @@ def _segments(link: RestrictedLink) -> list[float]:
             return None  # a degenerate s (e.g. the link vanishes identically there)
 
     signatures = [signature(x) for x in grid]
+    if sum(a != b for a, b in pairwise(signatures)) > _MAX_SEGMENTS:
+        return None
     points = [-S_MAX]
     for (a, sa), (b, sb) in pairwise(zip(grid, signatures)):
         if sa == sb:
@@ -500,11 +510,11 @@ def _segments(link: RestrictedLink) -> list[float]:
     return sorted(merged)
 
 
-def _outer_tanh_sinh(link: RestrictedLink):
+def _outer_tanh_sinh(link: RestrictedLink, segments: list[float]):
     """E_s[(A1, A2, inner error)] at the fine level and its change from the coarse level."""
     fine = np.zeros(3)
     coarse = np.zeros(3)
-    for a, b in pairwise(_segments(link)):
+    for a, b in pairwise(segments):
         to_a, to_b, weight = tanh_sinh(np.array([b - a]), _OUTER_LEVELS[1])
         x = np.where(to_a[0] <= to_b[0], a + to_a[0], b - to_b[0])
         weight = weight[0] * _PHI * np.exp(-x**2 / 2)
@@ -521,11 +531,10 @@ def _outer_hermite(link: RestrictedLink, order: int) -> np.ndarray:
     x, w = np.polynomial.hermite_e.hermegauss(order)
     w = w * _PHI
     total = np.zeros(3)
-    for i in range(order):
-        for j in range(order):
-            weight = w[i] * w[j]
-            if weight > 1e-16:
-                total += weight * np.array(conditional_moments(link, (x[i], x[j])))
+    for index in np.ndindex(*([order] * link.k)):
+        weight = float(np.prod(w[list(index)]))
+        if weight > 1e-16:
+            total += weight * np.array(conditional_moments(link, tuple(x[list(index)])))
     return total
 
 
@@ -547,13 +556,16 @@ def later_step(expr, variables, learned) -> RecoveryStep:
     direction = (tuple(float(x) for x in v),)
     link = RestrictedLink(expr, variables, learned, v)
     try:
-        if link.k == 1:
-            fine, coarse = _outer_tanh_sinh(link)
+        segments = _segments(link) if link.k == 1 else None
+        if segments is not None:
+            fine, coarse = _outer_tanh_sinh(link, segments)
             rule = "tanh-sinh in s on the segments of fixed piece structure"
         else:
-            coarse = _outer_hermite(link, _HERMITE[0])
-            fine = _outer_hermite(link, _HERMITE[1])
-            rule = f"{_HERMITE[1]}^2-point Gauss-Hermite in s"
+            orders = _HERMITE[link.k]
+            coarse = _outer_hermite(link, orders[0])
+            fine = _outer_hermite(link, orders[1])
+            rule = (f"{orders[1]}-point Gauss-Hermite in s" if link.k == 1 else
+                    f"{orders[1]}^2-point Gauss-Hermite in s")
     except Undetermined as exc:
         return RecoveryStep("undetermined", None, 0.0, 0, (), Certificate(UNDETERMINED, str(exc)),
                             f"later step undetermined: {exc}")
