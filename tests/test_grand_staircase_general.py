@@ -267,3 +267,16 @@ def test_noisy_engine_brackets_from_above():
         assert gaps[-1] > -10 * step.error_bound
     assert gaps[1] < gaps[0] / 2
     assert gaps[1] < 0.01
+
+
+def test_segments_follow_the_piece_structure():
+    """max(z1, z2^2): f_s is flat on |t| < sqrt s only for s > 0, so s = 0 is the one change
+    of structure (plus the ends +-9 and the default point 0). sin(s t) has about 20|s|/pi
+    critical points on |t| <= 10, a change at every s = pi (k + 1/2)/10: too many segments,
+    the outer rule falls back to Gauss-Hermite."""
+    from derive.grand_staircase_general import S_MAX, _segments
+
+    flat = RestrictedLink(parse_expression("max(z1, z2**2)"), (Z1, Z2), [[1, 0]], [0, 1])
+    assert _segments(flat) == [-S_MAX, 0.0, S_MAX]
+    oscillating = RestrictedLink(sympy.sin(Z1 * Z2), (Z1, Z2), [[1, 0]], [0, 1])
+    assert _segments(oscillating) is None
