@@ -9,8 +9,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import (analyze, codegen, cubature, leap, matrix_sensing, report, scaling, simulate,
-               state_evolution, threshold)
+from . import (
+    analyze,
+    codegen,
+    cubature,
+    leap,
+    matrix_sensing,
+    report,
+    scaling,
+    simulate,
+    staircase,
+    state_evolution,
+    threshold,
+)
 
 #: subcommand -> (module, one-line description)
 BENCHES = {
@@ -27,6 +38,8 @@ BENCHES = {
                                           "algorithm")),
     "threshold": (threshold, ("time the weak-recovery threshold alpha_c (r <= 2) against a "
                               "binned Monte Carlo estimate run to the same 4 digits")),
+    "staircase": (staircase, ("time the later grand-staircase step (one direction left, flat "
+                              "pieces) against Gauss-Hermite and Monte Carlo outer rules")),
     "report": (report, ("time derive report per target, split into derivation, rendering, "
                         "figures and LaTeX, against the 20 s goal and a bare LaTeX run")),
     "cubature": (cubature, ("time the nested quadrature of multi-index Hermite coefficients "

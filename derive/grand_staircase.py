@@ -173,8 +173,9 @@ def grand_staircase(analysis) -> GrandStaircase | None:
 
 def staircase_from_recovery(target, recovery) -> GrandStaircase:
     """The staircase of a target from its first step: the later steps come with the first
-    (structured and affine targets), from derive.grand_staircase_noisy (noisy, r <= 3) or from
-    the level-curve formula below (noiseless two-variable polynomials)."""
+    (structured and affine targets), from derive.grand_staircase_noisy (noisy, r <= 3), from
+    the level-curve formula below (noiseless two-variable polynomials) or from
+    derive.grand_staircase_general (any other noiseless target with one direction left)."""
     first = _first_step(recovery)
     variables = recovery.variables
     if first.klass not in ("trivial", "easy"):
@@ -182,7 +183,10 @@ def staircase_from_recovery(target, recovery) -> GrandStaircase:
                               f"the first step is {first.klass}: nothing is learned at "
                               f"alpha = O(1)")
     if recovery.following:
-        steps = (first, *recovery.following)
+        from .grand_staircase_general import fill_later_thresholds
+
+        steps = fill_later_thresholds(target, (first, *recovery.following),
+                                      "the first-step engine")
         complete = all(s.klass in ("trivial", "easy") for s in steps)
         return GrandStaircase(target.text, variables, steps, complete,
                               "each later step is the same problem for the part of the target "
@@ -205,10 +209,24 @@ def staircase_from_recovery(target, recovery) -> GrandStaircase:
                               "for every value of the learned ones, averaged"
                               + ("" if complete else "; a later step learns nothing"))
     polynomial = as_polynomial(sympy.expand(target.expression), tuple(variables)) is not None
-    if float(target.noise) > 0 or len(variables) != 2 or not polynomial:
+    remaining = len(variables) - first.dimension_added
+    if float(target.noise) > 0 or len(variables) > 3:
         return GrandStaircase(target.text, variables, (first,), False,
-                              "the steps after the first are implemented for noiseless "
-                              "two-variable polynomial targets only")
+                              "the steps after the first are implemented for r <= 3")
+    if remaining > 1:
+        return GrandStaircase(target.text, variables, (first,), False,
+                              f"after the first step {remaining} directions remain: that "
+                              "step is a multi-index problem for every value of the learned "
+                              "coordinate, not computed here")
+    if len(variables) != 2 or not polynomial:
+        from .grand_staircase_general import later_step
+
+        second = later_step(target.expression, variables, first.directions)
+        return GrandStaircase(target.text, variables, (first, second),
+                              second.klass in ("trivial", "easy"),
+                              "after the first step one direction remains: the label and the "
+                              "learned coordinates decide it through the level sets of the "
+                              "restricted link (derive.grand_staircase_general)")
     second = _second_step(target.expression, variables, first.directions)
     return GrandStaircase(target.text, variables, (first, second),
                           second.klass in ("trivial", "easy"),

@@ -11,14 +11,17 @@ recovery step:
 - k = 2: every order-1 moment vanishes for every T (the filtration's zero certificate), and
   E[T(y, z_S) He_2(z_perp)] != 0 for some T, i.e. G = E[z z^T - I | y, z_S] restricted to
   the perpendicular directions is not identically 0, so nu_1 = sup_M E[<M, G M G>] > 0 and
-  the step is easy with a finite alpha_c = 1/nu_1 — which this module does not compute;
+  the step is easy with a finite alpha_c = 1/nu_1, computed (noiseless, r <= 3) when the
+  step leaves one direction, by derive.grand_staircase_general;
 - k >= 3: E[z | .] = 0 and G = 0 identically (both certified): the step is hard, nothing
   more is learned at alpha = O(1).
 
 Used for noiseless targets that none of the threshold engines of derive.thresholds*
-covers (e.g. the staircase z1 + z1 z2 + z1 z2 z3, whose directions are all trivial, or
-tanh(z1) tanh(z1 + z2), easy with alpha_c not computed). The certificates are those of the
-filtration's steps.
+covers (e.g. the staircase z1 + z1 z2 + z1 z2 z3, whose directions are all trivial,
+max(z1, z2^2), trivial along e1 and then easy with alpha_c = 0.5070873, or
+tanh(z1) tanh(z1 + z2), easy with alpha_c not computed: a first step). The certificates are
+those of the filtration's steps; where the level-set computation of a later easy step
+disagrees with the filtration's class, that step is undetermined.
 
 >>> from derive.analysis import analyze
 >>> analyze("z1 + z1*z2 + z1*z2*z3").recovery().klass
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 from .certificates import UNDETERMINED, Certificate
 from .grand_staircase import GrandStaircase, RecoveryStep
+from .grand_staircase_general import fill_later_thresholds
 from .thresholds import MultiWeakRecovery
 
 _CLASS = {1: "trivial", 2: "easy"}
@@ -91,17 +95,27 @@ def recovery_from_leap(target, multi) -> MultiWeakRecovery | None:
 
 
 def staircase_from_leap(target, recovery: MultiWeakRecovery) -> GrandStaircase:
-    """The grand staircase of classes; complete (alpha_needed = 0) only when every step is
-    trivial, since the easy steps' alpha_c are not computed here."""
+    """The grand staircase of classes, with alpha_c of every easy later step that leaves one
+    direction (derive.grand_staircase_general); complete when every direction is learned by
+    a trivial step or an easy step with its alpha_c."""
     steps = (RecoveryStep(recovery.klass, recovery.alpha_c, 0.0,
                           recovery.trivial_dimension + recovery.easy_dimension,
                           recovery.directions, recovery.certificate, recovery.reason),
              *recovery.following)
+    steps = fill_later_thresholds(target, steps, "the generative filtration (order 2)")
     if all(s.klass == "trivial" for s in steps):
         return GrandStaircase(target.text, tuple(target.variables), steps, True,
                               "every step is trivial (generative steps of order 1)")
-    blocked = next(s for s in steps if s.klass != "trivial")
+    blocked = next((s for s in steps if s.klass not in ("trivial", "easy")
+                    or s.alpha_c is None), None)
+    if blocked is None:
+        learned = sum(s.dimension_added for s in steps)
+        return GrandStaircase(target.text, tuple(target.variables), steps,
+                              learned == len(target.variables),
+                              "classes from the generative filtration; the easy later step's "
+                              "alpha_c from the level sets of the augmented label")
     reason = {"easy": "an easy step's alpha_c is not computed for this target class",
               "hard": "a hard step: nothing more is learned at alpha = O(1)"}.get(
-        blocked.klass, "the generative filtration is undetermined")
+        blocked.klass, "the generative filtration is undetermined"
+        if "generative filtration is undetermined" in blocked.why else blocked.why)
     return GrandStaircase(target.text, tuple(target.variables), steps, False, reason)

@@ -29,13 +29,16 @@ def test_staircase_target_is_trivial_in_every_direction():
 def test_trivial_then_easy():
     # y = z1^3 + z2^2 z3: E[z1 y] = 3, E[z3 y] = 1 (trivial along e1, e3); the flip of z2 keeps
     # y, z1, z3, so every order-1 moment along e2 vanishes, while given them
-    # z2^2 = (y - z1^3)/z3 is known: G != 0 along e2, an easy second step
+    # z2^2 = (y - z1^3)/z3 is known: G != 0 along e2, an easy second step, and since y and
+    # (z1, z3) fix z2^2 it is phase retrieval in z2: alpha_c = 1/2 (THEORY.md §5; computed by
+    # derive.grand_staircase_general), so the staircase is complete
     analysis = derive.analyze("z1**3 + z2**2*z3")
     staircase = analysis.grand_staircase()
     assert [s.klass for s in staircase.steps] == ["trivial", "easy"]
     assert [s.dimension_added for s in staircase.steps] == [2, 1]
     assert staircase.steps[1].directions == ((0.0, 1.0, 0.0),)
-    assert not staircase.complete and staircase.alpha_needed is None
+    assert staircase.complete
+    assert abs(staircase.alpha_needed - 0.5) < 1e-8
 
 
 def test_easy_without_alpha_and_hard(cli):
