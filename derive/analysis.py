@@ -224,12 +224,15 @@ def _two_index_recovery(target: Target):
     if poly is None:
         from .thresholds_discrete import weak_recovery_discrete
 
-        return weak_recovery_discrete(target.expression, used)
-    if len(used) != 2:
-        return None
-    if poly is None or min(poly.degree(v) for v in used) > 2:
-        return None
-    return weak_recovery_two_index(target.expression, used)
+        discrete = weak_recovery_discrete(target.expression, used)
+        if discrete is not None:
+            return discrete
+    elif len(used) == 2 and min(poly.degree(v) for v in used) <= 2:
+        return weak_recovery_two_index(target.expression, used)
+    # any other continuous noiseless target, r = 2 or 3: level sets along rays
+    from .thresholds_radial import radial_recovery
+
+    return radial_recovery(target.expression, used)
 
 
 def _single_index_leaps(information: ExponentResult, generative: ExponentResult) -> dict:

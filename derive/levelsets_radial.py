@@ -94,9 +94,22 @@ def _directions(r: int, t, phi):
     t = np.asarray(t, dtype=float)
     if r == 2:
         return np.stack([np.cos(t), np.sin(t)], axis=-1)
-    phi = np.broadcast_to(np.asarray(phi, dtype=float), t.shape)
+    t, phi = np.broadcast_arrays(t, np.asarray(phi, dtype=float))
     s = np.sin(t)
-    return np.stack([s * np.cos(phi), s * np.sin(phi), np.cos(t)], axis=-1)
+    return np.stack([s * np.cos(phi), s * np.sin(phi), np.cos(t)], axis=-1) @ _FRAME.T
+
+
+def _frame():
+    """A fixed rotation whose third axis (the polar axis of the spherical coordinates) is
+    generic: a coordinate plane or axis of the target (z1 z2 z3 vanishes on three of them)
+    then never contains the axis, so every half-plane of the pencil meets it transversally
+    and the azimuthal integrand stays smooth."""
+    q, _ = np.linalg.qr(np.array([[0.2113, 0.8164, 0.5377], [0.7071, -0.3312, 0.6124],
+                                  [0.6742, 0.4729, -0.5798]]).T)
+    return q[:, [1, 2, 0]] * np.sign(np.linalg.det(q))
+
+
+_FRAME = _frame()
 
 
 def _angular_range(r: int):
@@ -170,7 +183,7 @@ def _roots(g, structure, y):
     """Roots of g(rho omega) = y on every bracketing segment: (ray, rho) arrays."""
     mask = structure.brackets(y)
     ray, seg = np.nonzero(mask)
-    target = np.reshape(y, (-1,))[ray] if np.size(y) > 1 else np.full(ray.size, float(y))
+    target = np.broadcast_to(np.reshape(y, (-1,)), (mask.shape[0],))[ray]
     a, b = structure.E[ray, seg], structure.E[ray, seg + 1]
     fa = structure.V[ray, seg] - target
     fb = structure.V[ray, seg + 1] - target
