@@ -48,6 +48,7 @@ relu(z1)*z2 at y = 0) shows as a ray segment on which g does not change; it is r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -265,28 +266,44 @@ def critical_values(g, r: int, rho_max: float, starts: int | None = None):
     return [float(v) for v in values], z[good]
 
 
-def _graded_label_nodes(centres, low: float, high: float, order: int):
-    """Gauss-Legendre panels on [low, high], graded geometrically (ratio 4, down to 4^-16 of the
-    range) towards every centre and at most 1/8 of the range (or 1/2 in absolute size, more for
-    ranges wider than 16) wide elsewhere."""
+def _label_edges(centres, low: float, high: float, scale: float):
+    """Panel edges on [low, high], graded geometrically (ratio 4, down to 4^-16 of
+    the range) towards every centre; elsewhere no wider than max(scale, d) / 4, d the distance
+    to the nearest centre (``scale``: the label's standard deviation), so the panels grow
+    geometrically into the tails of the label density."""
     span = high - low
+    centres = [c for c in centres if low <= c <= high]
     cuts = {low, high}
     for c in centres:
-        if not low <= c <= high:
-            continue
         cuts.add(c)
         for j in range(1, 17):
             for offset in (span * 4.0**-j, -span * 4.0**-j):
                 if low < c + offset < high:
                     cuts.add(c + offset)
-    step = min(span / 8, 0.5 * max(1.0, span / 32))
-    cuts |= set(np.arange(low, high, step))
+    anchor = np.array(centres or [0.5 * (low + high)])
+    x = low
+    while x < high:
+        cuts.add(x)
+        x += max(scale, float(np.min(np.abs(anchor - x)))) / 4
     edges = np.array(sorted(cuts))
     edges = edges[np.concatenate([[True], np.diff(edges) > 1e-14 * span])]
-    t, w = np.polynomial.legendre.leggauss(order)
-    half = 0.5 * (edges[1:] - edges[:-1])
-    mid = 0.5 * (edges[1:] + edges[:-1])
-    return (mid[:, None] + half[:, None] * t).ravel(), (half[:, None] * w).ravel()
+    return edges
+
+
+def label_scale(g, r: int) -> float:
+    """Standard deviation of y = g(z), by a 24^r-node Gauss-Hermite product rule (only a
+    length scale for the label panels)."""
+    x, w = np.polynomial.hermite_e.hermegauss(24)
+    w = w / w.sum()
+    mesh = np.stack(np.meshgrid(*([x] * r), indexing="ij"), axis=-1)
+    weight = np.ones(mesh.shape[:-1])
+    for axis in range(r):
+        shape = [1] * r
+        shape[axis] = x.size
+        weight = weight * w.reshape(shape)
+    values = _evaluate(g, mesh)
+    mean = float(np.sum(weight * values))
+    return float(np.sqrt(max(np.sum(weight * (values - mean) ** 2), 0.0))) or 1.0
 
 
 def _moments(r, rho, dirs):
@@ -309,7 +326,7 @@ def radial_sums(g, r: int, rule: RadialRule = RadialRule(), gradient=None, switc
     rho_max = RHO_MAX[r]
     t0, t1 = _angular_range(r)
     n0 = rule.coarse_rays if r == 2 else max(rule.coarse_rays // 2, 16)
-    grid_t = t0 + (t1 - t0) * (np.arange(n0 + 1) / n0 if r == 2 else (np.arange(n0 + 1) / n0))
+    grid_t = t0 + (t1 - t0) * np.arange(n0 + 1) / n0
     if r == 2:
         phis = np.zeros(1)
         phi_weight = np.ones(1)
@@ -332,27 +349,41 @@ def radial_sums(g, r: int, rule: RadialRule = RadialRule(), gradient=None, switc
     g0 = float(_evaluate(g, np.zeros((1, r)))[0])
     singular = sorted({g0, low, high, *values, *extra_singular})
     singular = [v for v in singular if low <= v <= high]
-    ys, wy = _graded_label_nodes(singular, low, high, rule.label_order)
+    edges = _label_edges(singular, low, high, label_scale(g, r))
     atom = bool(np.any(coarse.flat.reshape(len(phis), n_grid)[:, 1:]
                        & coarse.flat.reshape(len(phis), n_grid)[:, :-1]))
     columns = 1 + r + len(pairs_of(r))
-    sums = np.zeros((ys.size, columns))
     if atom:
-        return RadialSums(ys, wy, sums, r, pairs_of(r), True, tuple(singular))
+        ys, wy = _panel_nodes(edges, rule.label_order)
+        return RadialSums(ys, wy, np.zeros((ys.size, columns)), r, pairs_of(r), True,
+                          tuple(singular))
     ts_x, _, ts_w = tanh_sinh(np.ones(1), rule.ts_level)
     ts_x, ts_w = ts_x[0], ts_w[0]
-    # all (label, azimuth) problems at once, in chunks
-    problems_y = np.repeat(ys, len(phis))
-    problems_phi = np.tile(np.arange(len(phis)), ys.size)
-    out = np.zeros((problems_y.size, columns))
-    step = max(1, 32 * _CHUNK // n_grid)
-    for start in range(0, problems_y.size, step):
-        py = problems_y[start:start + step]
-        pphi = problems_phi[start:start + step]
-        out[start:start + step] = _solve_problems(g, gradient, switches, r, rho_max, coarse,
-                                                  grid_t, n_grid, phis, py, pphi, ts_x, ts_w)
-    sums = (out.reshape(ys.size, len(phis), columns) * phi_weight[None, :, None]).sum(axis=1)
+
+    def evaluate(ys):
+        # all (label, azimuth) problems at once, in chunks
+        problems_y = np.repeat(ys, len(phis))
+        problems_phi = np.tile(np.arange(len(phis)), ys.size)
+        out = np.zeros((problems_y.size, columns))
+        step = max(1, 32 * _CHUNK // n_grid)
+        for start in range(0, problems_y.size, step):
+            py = problems_y[start:start + step]
+            pphi = problems_phi[start:start + step]
+            out[start:start + step] = _solve_problems(g, gradient, switches, r, rho_max, coarse,
+                                                      grid_t, n_grid, phis, py, pphi, ts_x,
+                                                      ts_w)
+        return (out.reshape(ys.size, len(phis), columns) * phi_weight[None, :, None]).sum(axis=1)
+
+    ys, wy = _panel_nodes(edges, rule.label_order)
+    sums = evaluate(ys)
     return RadialSums(ys, wy, sums, r, pairs_of(r), False, tuple(singular))
+
+
+def _panel_nodes(edges, order):
+    t, w = np.polynomial.legendre.leggauss(order)
+    half = 0.5 * (edges[1:] - edges[:-1])
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    return (mid[:, None] + half[:, None] * t).ravel(), (half[:, None] * w).ravel()
 
 
 def _solve_problems(g, gradient, switches, r, rho_max, coarse, grid_t, n_grid, phis, py, pphi,
@@ -391,7 +422,7 @@ def _solve_problems(g, gradient, switches, r, rho_max, coarse, grid_t, n_grid, p
         if np.all(empty[p]) and not np.any(prob == p):
             continue
         e = np.unique(ends[p])
-        for lo, hi in zip(e[:-1], e[1:]):
+        for lo, hi in pairwise(e):
             if hi - lo <= 0:
                 continue
             # a coarse node strictly inside a piece tells whether it holds roots
