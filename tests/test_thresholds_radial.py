@@ -43,12 +43,10 @@ def test_z1_z2_published_value_and_product_engine():
 
 
 def test_polynomial_engine_quadratic_form():
-    from derive.thresholds import weak_recovery_two_index
-
-    reference = weak_recovery_two_index(z1**2 + 2 * z2**2, (z1, z2))
+    # 0.61572001: derive.thresholds.weak_recovery_two_index (closed-form roots, tested in
+    # tests/test_thresholds.py) and derive.thresholds_quadratic (generalised chi-square)
     result = radial(z1**2 + 2 * z2**2)
-    agrees(result, reference.alpha_c, reference.error_bound)
-    assert abs(result.alpha_c - 0.6157201) < 1e-6
+    agrees(result, 0.61572001, 1e-8)
     assert result.directions == ((0.0, 1.0),) or result.directions == ((0.0, -1.0),)
 
 
@@ -108,7 +106,7 @@ def test_identities_of_the_level_set_sums():
     """int p = 1, int p E[z|y] = E[z] = 0, int p G = E[z z^T - I] = 0 (Parseval-type)."""
     sums = radial_sums(lambda z: np.tanh(z[..., 0]) * np.tanh(z[..., 0] + z[..., 1]), 2,
                        RadialRule(label_order=6, ts_level=3, coarse_rays=64))
-    assert identity_defect(sums) < 1e-7
+    assert identity_defect(sums) < 1e-6   # a missed piece of a level set costs >= 1e-3
 
 
 def test_atom_is_undetermined_and_discontinuous_targets_are_declined():
@@ -126,12 +124,17 @@ def test_dispatch_through_analyze():
     assert recovery.klass == "easy" and recovery.alpha_c == pytest.approx(expected.alpha_c)
 
 
+#: cheaper r = 3 rules for the tests (the bound grows accordingly; it must still hold)
+R3_RULES = (RadialRule(label_order=6, ts_level=2, coarse_rays=32, azimuths=8),
+            RadialRule(label_order=6, ts_level=2, coarse_rays=48, azimuths=16))
+
+
 @pytest.mark.slow
 def test_r3_product_engine():
     from derive.thresholds_product import product_threshold
 
     reference = product_threshold(3)
-    result = radial(z1 * z2 * z3)
+    result = radial_recovery(z1 * z2 * z3, (z1, z2, z3))  # default rules: 16, 32 azimuths
     assert abs(reference.alpha_c - 2.5651804) < 1e-6
     agrees(result, reference.alpha_c, reference.error_bound)
 
@@ -142,4 +145,5 @@ def test_r3_quadratic_engine():
 
     expr = z1**2 + 2 * z2 * z3 - z3**2
     reference = quadratic_recovery(expr, (z1, z2, z3)).steps[0]
-    agrees(radial(expr), reference.alpha_c, reference.error_bound)
+    agrees(radial_recovery(expr, (z1, z2, z3), rules=R3_RULES), reference.alpha_c,
+           reference.error_bound)
