@@ -247,7 +247,7 @@ def _two_index_recovery(target: Target):
 
 
 @lru_cache(maxsize=64)
-def _radial_recovery(target: Target):
+def _radial_recovery(target: Target, conditional_mean_zero: bool):
     """The first step by level sets along rays (derive.thresholds_radial): noiseless
     continuous targets in 2 or 3 variables; None otherwise."""
     from .thresholds_radial import radial_recovery
@@ -255,7 +255,8 @@ def _radial_recovery(target: Target):
     used = tuple(v for v in target.variables if v in target.expression.free_symbols)
     if float(target.noise) > 0 or not 2 <= len(used) <= 3:
         return None
-    return radial_recovery(target.expression, used)
+    return radial_recovery(target.expression, used,
+                           conditional_mean_zero=conditional_mean_zero)
 
 
 def _with_radial_threshold(target: Target, recovery):
@@ -266,7 +267,8 @@ def _with_radial_threshold(target: Target, recovery):
     not used, and the reason says so."""
     if recovery is not None and (recovery.klass != "easy" or recovery.alpha_c is not None):
         return recovery
-    radial = _radial_recovery(target)
+    # an easy class from the filtration certifies E[z|y] = 0 (no order-1 label transform)
+    radial = _radial_recovery(target, recovery is not None)
     if radial is None:
         return recovery
     if recovery is None:

@@ -27,7 +27,8 @@ trapezoid rule, the inner angle theta in [0, pi] playing the role of the polar a
    (derive.doubleexp) on every piece.
 4. **Label rule.** Composite Gauss-Legendre panels in y, graded geometrically towards the
    singular label values (g(0), the critical values of g found by Newton's method from a grid
-   of starts, and the ends of the label range), where p(y) has jumps or log singularities.
+   of starts, the ends of the label range and, for r = 2, the stationary values of g on the
+   circle |z| = rho_max), where p(y) has jumps or log singularities.
 
 The error of the result is estimated a posteriori (not a rigorous enclosure): the caller
 runs the whole rule at two accuracies (every dimension refined: label-panel order, tanh-sinh
@@ -347,8 +348,13 @@ def radial_sums(g, r: int, rule: RadialRule = RadialRule(), gradient=None, switc
     n_grid = grid_t.size
     low, high = float(np.nanmin(coarse.V)), float(np.nanmax(coarse.V))
     g0 = float(_evaluate(g, np.zeros((1, r)))[0])
-    singular = sorted({g0, low, high, *values, *extra_singular})
+    # (r = 3: one set per azimuth would grade the label rule towards hundreds of values)
+    boundary = _boundary_values(g, r, rho_max, phis) if r == 2 else []
+    singular = sorted({g0, low, high, *values, *boundary, *extra_singular})
     singular = [v for v in singular if low <= v <= high]
+    # centres closer than 1e-6 of the range grade the same panels: keep one of each cluster
+    singular = [v for i, v in enumerate(singular)
+                if i == 0 or v - singular[i - 1] > 1e-6 * (high - low)]
     edges = _label_edges(singular, low, high, label_scale(g, r))
     atom = bool(np.any(coarse.flat.reshape(len(phis), n_grid)[:, 1:]
                        & coarse.flat.reshape(len(phis), n_grid)[:, :-1]))
@@ -377,6 +383,28 @@ def radial_sums(g, r: int, rule: RadialRule = RadialRule(), gradient=None, switc
     ys, wy = _panel_nodes(edges, rule.label_order)
     sums = evaluate(ys)
     return RadialSums(ys, wy, sums, r, pairs_of(r), False, tuple(singular))
+
+
+def _boundary_values(g, r, rho_max, phis, samples=4096):
+    """Stationary values of g on the circle |z| = rho_max (r = 2; along the polar angle of
+    every azimuth for r = 3) on a fine angular grid (local
+    minima of the discrete angular derivative's size, below 1e-3 of its largest value):
+    where a level set touches that sphere the truncated label density is not smooth, and
+    these values also sit next to the asymptotic values of g (tanh(z1) + z2^3/3 tends to
+    +-1 along the z1-axis) where the true density varies on every scale."""
+    t0, t1 = _angular_range(r)
+    count = samples if r == 2 else samples // 16
+    t = np.linspace(t0, t1, count + 1)
+    out = set()
+    for phi in phis:
+        values = _evaluate(g, rho_max * _directions(r, t, phi))
+        size = np.abs(np.diff(values))
+        if size.size < 3 or not np.all(np.isfinite(size)):
+            continue
+        local = (size[1:-1] <= size[:-2]) & (size[1:-1] <= size[2:])
+        small = size[1:-1] <= 1e-3 * size.max()
+        out |= {float(values[i + 1]) for i in np.nonzero(local & small)[0]}
+    return sorted(out)
 
 
 def _panel_nodes(edges, order):

@@ -119,13 +119,17 @@ def _lambdified(expr, variables):
 
 
 def recovery_from_function(g, r: int, variables=None, gradient=None, switches=(),
-                           rules=None, label: str = "g") -> MultiWeakRecovery:
+                           rules=None, label: str = "g",
+                           conditional_mean_zero: bool = False) -> MultiWeakRecovery:
     """The first weak-recovery step of y = g(z), z ~ N(0, I_r), r in {2, 3}, for a plain
     vectorised numpy function ``g`` (array (..., r) -> array (...)).
 
     ``gradient`` (optional, same calling convention, output (..., r)) replaces central
     differences; ``switches`` are functions whose sign changes are the kinks of g (the
-    angular rule is split where a level set crosses them).
+    angular rule is split where a level set crosses them). ``conditional_mean_zero``: the
+    caller has proved E[z|y] = 0 (a symmetry, or the generative filtration's easy class), so
+    the numeric trivial-direction test is skipped (for r = 3 its a-posteriori bound is often
+    too wide to resolve 0) and only nu_1 is computed.
 
     >>> r = recovery_from_function(lambda z: z[..., 0] ** 2 + z[..., 1] ** 2, 2)
     >>> r.klass, round(r.alpha_c, 6)     # |z|^2: G = (y/2 - 1) I, alpha_c = 1
@@ -157,13 +161,18 @@ def recovery_from_function(g, r: int, variables=None, gradient=None, switches=()
     method = (f"radial level sets of {label}: {fine.ys.size} label nodes; "
               f"identity defect {defect:.1e}")
     values, vectors = np.linalg.eigh((trivial + trivial.T) / 2)
-    rank = int(np.sum(values > 100 * trivial_error))
+    rank = 0 if conditional_mean_zero else int(np.sum(values > 100 * trivial_error))
     if rank:
         learned = tuple(_clean(vectors[:, i]) for i in range(r) if values[i] > 100 * trivial_error)
         why = (f"E[z|y] spans {rank} direction(s) (eigenvalues of E[E[z|y]E[z|y]^T]: "
                f"{', '.join(f'{v:.6g}' for v in values)} +- {trivial_error:.1e}); {method}")
         return MultiWeakRecovery("trivial", 0.0, 0.0, rank, 0, why, learned, names,
                                  certificate=Certificate(NUMERIC, why, bound=trivial_error))
+    if not conditional_mean_zero and (values[-1] > 3 * trivial_error or trivial_error > 1e-4):
+        why = (f"E[z|y] not resolved from 0: largest eigenvalue of E[E[z|y]E[z|y]^T] "
+               f"{values[-1]:.3g} +- {trivial_error:.1e}; {method}")
+        return MultiWeakRecovery("undetermined", None, trivial_error, 0, 0, why, (), names,
+                                 certificate=Certificate("undetermined", why))
     top, multiplicity, u = _top_eigenspace(F, error, r)
     if top <= 3 * error:
         klass = "hard" if error < 1e-8 else "undetermined"
@@ -179,9 +188,11 @@ def recovery_from_function(g, r: int, variables=None, gradient=None, switches=()
                              certificate=Certificate(NUMERIC, why, bound=bound))
 
 
-def radial_recovery(expr, variables, rules=None) -> MultiWeakRecovery | None:
+def radial_recovery(expr, variables, rules=None,
+                    conditional_mean_zero: bool = False) -> MultiWeakRecovery | None:
     """The first weak-recovery step of a noiseless sympy target in 2 or 3 variables, or None
-    when the target is discontinuous (the discrete engine's) or r is not 2 or 3."""
+    when the target is discontinuous (the discrete engine's) or r is not 2 or 3
+    (``conditional_mean_zero``: see :func:`recovery_from_function`)."""
     from .thresholds_homogeneous import _switches
 
     variables = tuple(variables)
@@ -192,7 +203,7 @@ def radial_recovery(expr, variables, rules=None) -> MultiWeakRecovery | None:
     kinks = [_wrap(f) for f in _switches(expr, variables)]
     gradient = _gradient(expr, variables)
     return recovery_from_function(g, len(variables), variables, gradient, tuple(kinks), rules,
-                                  label=str(expr))
+                                  label=str(expr), conditional_mean_zero=conditional_mean_zero)
 
 
 def _gradient(expr, variables):
