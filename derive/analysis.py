@@ -190,9 +190,16 @@ def _grand_staircase(analysis):
             if (not found.complete and all(s.klass in ("trivial", "easy") and s.alpha_c is not None
                                            for s in steps)
                     and sum(s.dimension_added for s in steps) == len(found.variables)):
-                found = replace(found, complete=True,
-                                reason="every step's alpha_c is known (the easy first step's "
-                                       "from the radial level-set engine)")
+                if recovery.error_bound <= 1e-4 * recovery.alpha_c:
+                    found = replace(found, complete=True,
+                                    reason="every step's alpha_c is known (the easy first "
+                                           "step's from the radial level-set engine)")
+                else:
+                    # top eigenvalues of F within the (wide) error count as one eigenspace:
+                    # the directions of the first step are not resolved
+                    found = replace(found, reason="the first step's alpha_c is known to "
+                                    f"+- {recovery.error_bound:.1e} only, too coarse to resolve "
+                                    "which directions it learns")
     return found
 
 
@@ -276,10 +283,15 @@ def _with_radial_threshold(target: Target, recovery):
     if radial.klass != "easy":
         return replace(recovery, reason=f"{recovery.reason}; the radial level-set engine "
                                         f"gives no alpha_c here: {radial.reason}")
+    reason = f"class from the generative filtration; {radial.reason}"
+    if radial.error_bound > 1e-4 * radial.alpha_c:
+        # too coarse to tell which eigenvalues of F tie: keep the filtration's directions
+        return replace(recovery, alpha_c=radial.alpha_c, error_bound=radial.error_bound,
+                       reason=reason + "; directions from the filtration (top eigenspace of "
+                                       "F not resolved)", certificate=radial.certificate)
     return replace(recovery, alpha_c=radial.alpha_c, error_bound=radial.error_bound,
                    easy_dimension=radial.easy_dimension, directions=radial.directions,
-                   reason=f"class from the generative filtration; {radial.reason}",
-                   certificate=radial.certificate)
+                   reason=reason, certificate=radial.certificate)
 
 
 def _single_index_leaps(information: ExponentResult, generative: ExponentResult) -> dict:
