@@ -9,7 +9,9 @@ noisy two-index target uses derive.thresholds_noisy):
   - r = 1: ``derive.analyze(text).weak_recovery`` (alpha_c = 1 / E_y[(E[z^2 | y] - 1)^2]
     = 1 / (2 lambda_2^2); the analysis also does the Hermite expansion and the exponents);
   - r = 2: :func:`derive.parse_target` then
-    :func:`derive.thresholds.weak_recovery_two_index` (alpha_c = 1 / nu_1, nu_1 the top
+    :func:`derive.thresholds.weak_recovery_two_index` for polynomials, or
+    :func:`derive.thresholds_radial.radial_recovery` (level sets along rays) for the others
+    (alpha_c = 1 / nu_1, nu_1 the top
     eigenvalue of F(M) = E_y[G(y) M G(y)] on symmetric 2 x 2 matrices, with
     G(y) = E[z z^T - I | y]);
 
@@ -69,6 +71,7 @@ import sympy
 
 import derive
 from derive.target import Target, parse_target
+from derive.tensors import as_polynomial
 from derive.thresholds import weak_recovery_two_index
 
 from .common import (
@@ -118,10 +121,13 @@ TARGETS = (
     ("z1^2+z2^2", "z1**2 + z2**2"),
     ("z1*z2+z1^2/2", "z1*z2 + z1**2/2"),
     ("z1*z2+noise", "z1*z2; noise=0.2"),
+    # not polynomial: derive.thresholds_radial (roots along rays)
+    ("tanh(z1)tanh(z1+z2)", "tanh(z1)*tanh(z1+z2)"),
+    ("|z1|-|z2|", "abs(z1)-abs(z2)"),
 )
 #: --quick: one plain and one noisy single-index link, the reference two-index target and a
 #: generic one; one repeat, a shorter budget.
-QUICK_TARGETS = ("He4", "z^2+noise", "z1*z2", "z1*z2+z1^2/2")
+QUICK_TARGETS = ("He4", "z^2+noise", "z1*z2", "z1*z2+z1^2/2", "tanh(z1)tanh(z1+z2)")
 #: Unrelated targets that load every engine path (numeric and noisy conditional moments, the
 #: two-index level-curve quadrature) before anything is timed.
 WARMUP_SINGLE = ("z**4 - 3*z**2", "abs(z)**3; noise=0.25")
@@ -144,10 +150,20 @@ def _bessel_reference() -> float:
     return 1 / (1 + 2 / math.pi * total)
 
 
+def _homogeneous_reference() -> float:
+    """|z1| - |z2| by the polar-coordinate engine for homogeneous targets (another method:
+    one angular integral per label, no root finding)."""
+    z1, z2 = sympy.symbols("z1 z2", real=True)
+    from derive.thresholds_homogeneous import homogeneous_recovery
+
+    return homogeneous_recovery(sympy.Abs(z1) - sympy.Abs(z2), (z1, z2)).alpha_c
+
+
 #: name -> (value or callable, how it is known)
 REFERENCES = {
     "z1*z2": (_bessel_reference, "Bessel-K integral (scipy.quad)"),
     "z1^2-z2^2": (_bessel_reference, "= z1*z2 (rotation of z)"),
+    "|z1|-|z2|": (_homogeneous_reference, "homogeneous engine (derive.thresholds_homogeneous)"),
     "z1^2+z2^2": (1.0, "exact: G = (y/2 - 1) I"),
     "tanh^2+z^2/10": (0.5, "exact: injective on z > 0"),
 }
@@ -279,6 +295,10 @@ def two_index_recovery(text: str):
         from derive.thresholds_noisy import weak_recovery_noisy
 
         return weak_recovery_noisy(target.expression, target.variables, float(target.noise))
+    if as_polynomial(sympy.expand(target.expression), target.variables) is None:
+        from derive.thresholds_radial import radial_recovery
+
+        return radial_recovery(target.expression, target.variables)
     return weak_recovery_two_index(target.expression, target.variables)
 
 

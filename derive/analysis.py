@@ -63,7 +63,8 @@ class Analysis:
             return None
         from .thresholds_leap import recovery_from_leap
 
-        return recovery_from_leap(self.target, self.multi_index)
+        return _with_radial_threshold(self.target,
+                                      recovery_from_leap(self.target, self.multi_index))
 
     def grand_staircase(self):
         """Thresholds of every weak-recovery step (:mod:`derive.grand_staircase`), or None."""
@@ -115,9 +116,10 @@ class Analysis:
                    "with r <= 3, for noiseless targets in two variables that are polynomials "
                    "of degree <= 2 in one variable, affine in one variable or positively "
                    "homogeneous, and for noiseless r = 3 quadratic forms, monomials "
-                   "z1*z2*z3 and a*zi + (even rest); other noiseless targets get the class "
-                   "of each step from their generative filtration, which is undetermined "
-                   "here"}
+                   "z1*z2*z3 and a*zi + (even rest); other noiseless continuous targets "
+                   "with r <= 3 get the class of each step from their generative "
+                   "filtration and the first easy step's alpha_c from level sets along "
+                   "rays; both are undetermined here"}
         out["predictions"] = [p.to_dict() for p in self.predictions]
         out["notes"] = list(self.notes)
         out["version"] = __version__
@@ -179,6 +181,25 @@ def _grand_staircase(analysis):
             from .thresholds_leap import staircase_from_leap
 
             found = staircase_from_leap(analysis.target, recovery)
+            first = found.steps[0]
+            if first.alpha_c is not None and first.error_bound != recovery.error_bound:
+                # the first step's alpha_c came with an error bound (radial engine)
+                found = replace(found, steps=(replace(first, error_bound=recovery.error_bound),
+                                              *found.steps[1:]))
+            steps = found.steps
+            if (not found.complete and all(s.klass in ("trivial", "easy") and s.alpha_c is not None
+                                           for s in steps)
+                    and sum(s.dimension_added for s in steps) == len(found.variables)):
+                if recovery.error_bound <= 1e-4 * recovery.alpha_c:
+                    found = replace(found, complete=True,
+                                    reason="every step's alpha_c is known (the easy first "
+                                           "step's from the radial level-set engine)")
+                else:
+                    # top eigenvalues of F within the (wide) error count as one eigenspace:
+                    # the directions of the first step are not resolved
+                    found = replace(found, reason="the first step's alpha_c is known to "
+                                    f"+- {recovery.error_bound:.1e} only, too coarse to resolve "
+                                    "which directions it learns")
     return found
 
 
@@ -230,6 +251,47 @@ def _two_index_recovery(target: Target):
     if poly is None or min(poly.degree(v) for v in used) > 2:
         return None
     return weak_recovery_two_index(target.expression, used)
+
+
+@lru_cache(maxsize=64)
+def _radial_recovery(target: Target, conditional_mean_zero: bool):
+    """The first step by level sets along rays (derive.thresholds_radial): noiseless
+    continuous targets in 2 or 3 variables; None otherwise."""
+    from .thresholds_radial import radial_recovery
+
+    used = tuple(v for v in target.variables if v in target.expression.free_symbols)
+    if float(target.noise) > 0 or not 2 <= len(used) <= 3:
+        return None
+    return radial_recovery(target.expression, used,
+                           conditional_mean_zero=conditional_mean_zero)
+
+
+def _with_radial_threshold(target: Target, recovery):
+    """The generative filtration's first step (``recovery``, or None) with alpha_c filled in
+    by the radial level-set engine where that step is easy (or the filtration gave nothing).
+    Trivial and hard first steps keep the filtration's certified class and skip the
+    (seconds to a minute of) quadrature; a numeric class that contradicts the filtration's is
+    not used, and the reason says so."""
+    if recovery is not None and (recovery.klass != "easy" or recovery.alpha_c is not None):
+        return recovery
+    # an easy class from the filtration certifies E[z|y] = 0 (no order-1 label transform)
+    radial = _radial_recovery(target, recovery is not None)
+    if radial is None:
+        return recovery
+    if recovery is None:
+        return radial
+    if radial.klass != "easy":
+        return replace(recovery, reason=f"{recovery.reason}; the radial level-set engine "
+                                        f"gives no alpha_c here: {radial.reason}")
+    reason = f"class from the generative filtration; {radial.reason}"
+    if radial.error_bound > 1e-4 * radial.alpha_c:
+        # too coarse to tell which eigenvalues of F tie: keep the filtration's directions
+        return replace(recovery, alpha_c=radial.alpha_c, error_bound=radial.error_bound,
+                       reason=reason + "; directions from the filtration (top eigenspace of "
+                                       "F not resolved)", certificate=radial.certificate)
+    return replace(recovery, alpha_c=radial.alpha_c, error_bound=radial.error_bound,
+                   easy_dimension=radial.easy_dimension, directions=radial.directions,
+                   reason=reason, certificate=radial.certificate)
 
 
 def _single_index_leaps(information: ExponentResult, generative: ExponentResult) -> dict:

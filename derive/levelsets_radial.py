@@ -1,0 +1,510 @@
+"""Conditional moments E[h(z) | y] of a noiseless target y = g(z), z ~ N(0, I_r), r = 2, 3,
+on the level sets of g, in polar / spherical coordinates (numeric core, numpy only).
+
+With z = rho omega (omega on the unit sphere S^{r-1}) the coarea formula along rays gives
+
+    p(y) E[h(z) | y] = int_{S^{r-1}} d omega  sum_{rho_b > 0: g(rho_b omega) = y}
+                       rho_b^{r-1} phi_r(rho_b) h(rho_b omega) / |d_rho g(rho_b omega)|,
+
+phi_r(rho) = (2 pi)^{-r/2} exp(-rho^2 / 2). Nothing symbolic is needed: ``g`` is any
+vectorised function of an array (..., r), so Max, Abs, relu, tanh, ... all work.
+
+The method, for every label node y (and, for r = 3, every azimuth phi of an outer
+trapezoid rule, the inner angle theta in [0, pi] playing the role of the polar angle):
+
+1. **Rays.** Along a ray, rho -> g(rho omega) is tabulated on ``RHO_NODES`` points of
+   [0, rho_max]; its discrete local extrema are refined by golden-section search, which cuts
+   the ray into monotone segments. Each segment whose end values bracket y holds exactly one
+   root, found by the Illinois (modified regula falsi) iteration.
+2. **Breakpoints in the angle.** The set of segments that hold a root (and, for targets with
+   kinks, the side of every kink surface each root lies on) is the ray's *signature*. It
+   is evaluated on a coarse angular grid (shared by all y); wherever it changes between two
+   neighbouring rays the change point (a fold of the level set, where two roots merge and
+   1/|d_rho g| has an inverse-square-root singularity, or a kink crossing) is located by
+   bisection to ~1e-15.
+3. **Angular rule.** Between consecutive breakpoints the roots are smooth functions of the
+   angle, with at most an inverse-square-root singularity at the ends: tanh-sinh
+   (derive.doubleexp) on every piece.
+4. **Label rule.** Composite Gauss-Legendre panels in y, graded geometrically towards the
+   singular label values (g(0), the critical values of g found by Newton's method from a grid
+   of starts, the ends of the label range and, for r = 2, the stationary values of g on the
+   circle |z| = rho_max), where p(y) has jumps or log singularities.
+
+The error of the result is estimated a posteriori (not a rigorous enclosure): the caller
+runs the whole rule at two accuracies (every dimension refined: label-panel order, tanh-sinh
+level, angular grid, azimuths) and compares; :func:`identity_defect` adds the defects of the
+identities int p = 1, int p E[z|y] = E[z] = 0 and int p G(y) = E[z z^T - I] = 0.
+
+A set of positive probability on which g is constant (an atom of the label, e.g.
+relu(z1)*z2 at y = 0) shows as a ray segment on which g does not change; it is reported
+(``RadialSums.atom``) and not integrated: the callers then say "undetermined".
+
+>>> import numpy as np
+>>> g = lambda z: z[..., 0] * z[..., 1]
+>>> s = radial_sums(g, 2, RadialRule(label_order=8, ts_level=3, coarse_rays=96))
+>>> round(float(s.sums[:, 0] @ s.wy), 9)              # int p(y) dy = 1
+1.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+
+from .doubleexp import tanh_sinh
+
+RHO_MAX = {2: 9.0, 3: 9.5}
+RHO_NODES = 97
+GOLDEN_STEPS = 50
+ILLINOIS_STEPS = 60
+BISECTION_STEPS = 48
+MAX_PIECE = np.pi / 8
+_CHUNK = 4096  # rays per vectorised batch
+_SEAM = 0.1234567  # irrational offset of the angular grids (no ray on a symmetry axis)
+
+
+@dataclass(frozen=True)
+class RadialRule:
+    """Accuracy parameters of one evaluation (the coarse and the fine rule differ in all)."""
+
+    label_order: int = 8
+    ts_level: int = 3
+    coarse_rays: int = 96
+    azimuths: int = 24  # r = 3 only
+
+
+@dataclass(frozen=True)
+class RadialSums:
+    """p(y) E[h | y] on a label rule: columns 1, z_a (a < r), z_a z_b - delta_ab (a <= b)."""
+
+    ys: np.ndarray
+    wy: np.ndarray
+    sums: np.ndarray
+    r: int
+    pairs: tuple
+    atom: bool
+    singular_values: tuple
+
+
+def pairs_of(r: int) -> tuple:
+    return tuple((a, b) for a in range(r) for b in range(a, r))
+
+
+def _directions(r: int, t, phi):
+    t = np.asarray(t, dtype=float)
+    if r == 2:
+        return np.stack([np.cos(t), np.sin(t)], axis=-1)
+    t, phi = np.broadcast_arrays(t, np.asarray(phi, dtype=float))
+    s = np.sin(t)
+    return np.stack([s * np.cos(phi), s * np.sin(phi), np.cos(t)], axis=-1) @ _FRAME.T
+
+
+def _frame():
+    """A fixed rotation whose third axis (the polar axis of the spherical coordinates) is
+    generic: a coordinate plane or axis of the target (z1 z2 z3 vanishes on three of them)
+    then never contains the axis, so every half-plane of the pencil meets it transversally
+    and the azimuthal integrand stays smooth."""
+    q, _ = np.linalg.qr(np.array([[0.2113, 0.8164, 0.5377], [0.7071, -0.3312, 0.6124],
+                                  [0.6742, 0.4729, -0.5798]]).T)
+    return q[:, [1, 2, 0]] * np.sign(np.linalg.det(q))
+
+
+_FRAME = _frame()
+
+
+def _angular_range(r: int):
+    if r == 2:
+        return -np.pi + _SEAM, np.pi + _SEAM
+    return 0.0, np.pi
+
+
+def _evaluate(g, points):
+    with np.errstate(all="ignore"):
+        values = np.asarray(g(points), dtype=float)
+    return np.broadcast_to(values, points.shape[:-1])
+
+
+class _Structure:
+    """Monotone segments of rho -> g(rho omega) for a batch of rays ``dirs`` (m, r)."""
+
+    def __init__(self, g, dirs, rho_max):
+        self.dirs = dirs
+        m = dirs.shape[0]
+        rho = np.linspace(0.0, rho_max, RHO_NODES)
+        table = _evaluate(g, rho[None, :, None] * dirs[:, None, :])
+        if not np.all(np.isfinite(table)):
+            raise ValueError("g is not finite on a ray")
+        d = np.diff(table, axis=1)
+        # a run where g does not change at all (at radii carrying Gaussian mass): an atom
+        self.flat = np.any((d == 0) & (rho[None, 1:] < 0.8 * rho_max), axis=1)
+        s = np.sign(d)
+        # drop exact zeros of the difference from the extremum test (plateaus are atoms)
+        extremum = (s[:, :-1] * s[:, 1:]) < 0
+        ray, i = np.nonzero(extremum)
+        lo, hi = rho[i], rho[i + 2]
+        maximum = s[ray, i] > 0
+        sign = np.where(maximum, -1.0, 1.0)  # minimise sign * g
+        inv = 0.6180339887498949
+        a, b = lo.copy(), hi.copy()
+        c, e = b - inv * (b - a), a + inv * (b - a)
+        fc = sign * _evaluate(g, c[:, None] * dirs[ray])
+        fe = sign * _evaluate(g, e[:, None] * dirs[ray])
+        for _ in range(GOLDEN_STEPS if ray.size else 0):
+            left = fc < fe
+            b = np.where(left, e, b)
+            a = np.where(left, a, c)
+            new = np.where(left, b - inv * (b - a), a + inv * (b - a))
+            fnew = sign * _evaluate(g, new[:, None] * dirs[ray])
+            c, e, fc, fe = (np.where(left, new, e), np.where(left, c, new),
+                            np.where(left, fnew, fe), np.where(left, fc, fnew))
+        best = 0.5 * (a + b)
+        value = _evaluate(g, best[:, None] * dirs[ray])
+        counts = np.bincount(ray, minlength=m)
+        width = int(counts.max(initial=0)) + 2
+        E = np.full((m, width), np.nan)
+        V = np.full((m, width), np.nan)
+        E[:, 0], V[:, 0] = 0.0, table[:, 0]
+        start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        column = np.arange(ray.size) - start[ray] + 1
+        E[ray, column], V[ray, column] = best, value
+        E[np.arange(m), counts + 1] = rho_max
+        V[np.arange(m), counts + 1] = table[:, -1]
+        self.E, self.V = E, V
+
+    def brackets(self, y):
+        """(m, segments) mask of the segments whose end values bracket y (y of shape (m,)
+        or (m, 1))."""
+        y = np.reshape(y, (-1, 1))
+        with np.errstate(invalid="ignore"):
+            return (self.V[:, :-1] - y) * (self.V[:, 1:] - y) < 0
+
+
+def _roots(g, structure, y):
+    """Roots of g(rho omega) = y on every bracketing segment: (ray, rho) arrays."""
+    mask = structure.brackets(y)
+    ray, seg = np.nonzero(mask)
+    target = np.broadcast_to(np.reshape(y, (-1,)), (mask.shape[0],))[ray]
+    a, b = structure.E[ray, seg], structure.E[ray, seg + 1]
+    fa = structure.V[ray, seg] - target
+    fb = structure.V[ray, seg + 1] - target
+    dirs = structure.dirs[ray]
+    for _ in range(ILLINOIS_STEPS):
+        with np.errstate(all="ignore"):
+            x = np.where(fb != fa, (a * fb - b * fa) / (fb - fa), 0.5 * (a + b))
+        x = np.clip(x, np.minimum(a, b), np.maximum(a, b))
+        fx = _evaluate(g, x[:, None] * dirs) - target
+        same = np.sign(fx) == np.sign(fb)
+        # Illinois: halve the retained end's value when the same end is kept twice
+        fa = np.where(same, fa * 0.5, fb)
+        a = np.where(same, a, b)
+        b, fb = x, fx
+        if np.all((np.abs(fx) <= 1e-15 * (1 + np.abs(target))) | (np.abs(b - a) < 1e-14)):
+            break
+    return ray, b
+
+
+def _slope(g, gradient, rho, dirs):
+    """d/d rho g(rho omega) at the roots: exact gradient when given, else central
+    differences (relative step 1e-5: truncation error ~ 1e-10 of the scale of g''')."""
+    points = rho[:, None] * dirs
+    if gradient is not None:
+        with np.errstate(all="ignore"):
+            grad = np.asarray(gradient(points), dtype=float)
+        return np.sum(np.broadcast_to(grad, points.shape) * dirs, axis=-1)
+    h = 1e-5 * np.maximum(1.0, rho)
+    return (_evaluate(g, (rho + h)[:, None] * dirs) - _evaluate(g, (rho - h)[:, None] * dirs)) / (2 * h)
+
+
+def _signature(g, switches, structure, y):
+    """Per ray: the set of segments holding a root, plus for every kink function the number
+    of roots on its positive side, packed into one integer per ray."""
+    mask = structure.brackets(y)
+    bits = np.int64(1) << np.minimum(np.arange(mask.shape[1]), 23).astype(np.int64)
+    code = (mask.astype(np.int64) * bits[None, :]).sum(axis=1)
+    if switches:
+        ray, rho = _roots(g, structure, y)
+        points = rho[:, None] * structure.dirs[ray]
+        for k, switch in enumerate(switches[:6]):
+            positive = _evaluate(switch, points) > 0
+            count = np.bincount(ray[positive], minlength=mask.shape[0]).astype(np.int64)
+            code = code + (count << np.int64(24 + 6 * k))
+    return code
+
+
+def critical_values(g, r: int, rho_max: float, starts: int | None = None):
+    """Values of g at its critical points, by damped Newton's method on grad g = 0
+    (central differences) from a grid of starts in [-4, 4]^r; kinks (where Newton does not
+    converge) contribute nothing."""
+    n = starts or (17 if r == 2 else 9)
+    axis = np.linspace(-4.0, 4.0, n) + 0.0137
+    z = np.stack(np.meshgrid(*([axis] * r), indexing="ij"), axis=-1).reshape(-1, r)
+    h = 1e-4
+    eye = np.eye(r)
+
+    def gradient(points):
+        return np.stack([(_evaluate(g, points + h * eye[a]) - _evaluate(g, points - h * eye[a]))
+                         / (2 * h) for a in range(r)], axis=-1)
+
+    for _ in range(60):
+        grad = gradient(z)
+        hessian = np.stack([(gradient(z + h * eye[a]) - gradient(z - h * eye[a])) / (2 * h)
+                            for a in range(r)], axis=-1)
+        with np.errstate(all="ignore"):
+            try:
+                step = np.linalg.solve(hessian + 1e-12 * eye, grad[..., None])[..., 0]
+            except np.linalg.LinAlgError:
+                break
+        step = np.nan_to_num(step)
+        size = np.linalg.norm(step, axis=-1, keepdims=True)
+        z = z - step * np.minimum(1.0, 1.0 / np.maximum(size, 1e-300))
+        z = np.clip(z, -rho_max, rho_max)
+    grad = gradient(z)
+    scale = 1 + np.max(np.abs(_evaluate(g, z)))
+    good = (np.linalg.norm(grad, axis=-1) < 1e-6 * scale) & (np.linalg.norm(z, axis=-1) < rho_max)
+    values = np.unique(np.round(_evaluate(g, z[good]), 12))
+    return [float(v) for v in values], z[good]
+
+
+def _label_edges(centres, low: float, high: float, scale: float):
+    """Panel edges on [low, high], graded geometrically (ratio 4, down to 4^-16 of
+    the range) towards every centre; elsewhere no wider than max(scale, d) / 4, d the distance
+    to the nearest centre (``scale``: the label's standard deviation), so the panels grow
+    geometrically into the tails of the label density."""
+    span = high - low
+    centres = [c for c in centres if low <= c <= high]
+    cuts = {low, high}
+    for c in centres:
+        cuts.add(c)
+        for j in range(1, 17):
+            for offset in (span * 4.0**-j, -span * 4.0**-j):
+                if low < c + offset < high:
+                    cuts.add(c + offset)
+    anchor = np.array(centres or [0.5 * (low + high)])
+    x = low
+    while x < high:
+        cuts.add(x)
+        x += max(scale, float(np.min(np.abs(anchor - x)))) / 4
+    edges = np.array(sorted(cuts))
+    edges = edges[np.concatenate([[True], np.diff(edges) > 1e-14 * span])]
+    return edges
+
+
+def label_scale(g, r: int) -> float:
+    """Standard deviation of y = g(z), by a 24^r-node Gauss-Hermite product rule (only a
+    length scale for the label panels)."""
+    x, w = np.polynomial.hermite_e.hermegauss(24)
+    w = w / w.sum()
+    mesh = np.stack(np.meshgrid(*([x] * r), indexing="ij"), axis=-1)
+    weight = np.ones(mesh.shape[:-1])
+    for axis in range(r):
+        shape = [1] * r
+        shape[axis] = x.size
+        weight = weight * w.reshape(shape)
+    values = _evaluate(g, mesh)
+    mean = float(np.sum(weight * values))
+    return float(np.sqrt(max(np.sum(weight * (values - mean) ** 2), 0.0))) or 1.0
+
+
+def _moments(r, rho, dirs):
+    z = rho[:, None] * dirs
+    cols = [np.ones_like(rho)] + [z[:, a] for a in range(r)]
+    cols += [z[:, a] * z[:, b] - (a == b) for a, b in pairs_of(r)]
+    return np.stack(cols, axis=1)
+
+
+def radial_sums(g, r: int, rule: RadialRule = RadialRule(), gradient=None, switches=(),
+                extra_singular=()) -> RadialSums:
+    """p(y) E[h | y] for h = 1, z, z z^T - I on a label rule (see the module docstring).
+
+    ``g``: vectorised function of an array (..., r); ``gradient`` (optional): its gradient,
+    same input, output (..., r); ``switches``: functions of (..., r) whose sign changes are
+    kinks of g; ``extra_singular``: label values known to be singular.
+    """
+    if r not in (2, 3):
+        raise ValueError("radial level sets are implemented for r = 2, 3")
+    rho_max = RHO_MAX[r]
+    t0, t1 = _angular_range(r)
+    n0 = rule.coarse_rays if r == 2 else max(rule.coarse_rays // 2, 16)
+    grid_t = t0 + (t1 - t0) * np.arange(n0 + 1) / n0
+    if r == 2:
+        phis = np.zeros(1)
+        phi_weight = np.ones(1)
+    else:
+        phis = _SEAM + 2 * np.pi * np.arange(rule.azimuths) / rule.azimuths
+        phi_weight = np.full(rule.azimuths, 2 * np.pi / rule.azimuths)
+    # label range and singular values
+    values, points = critical_values(g, r, rho_max)
+    coarse_dirs = _directions(r, grid_t[None, :], phis[:, None]).reshape(-1, r)
+    # the rays through the critical points are added to the signature grid (r = 2): tiny
+    # closed level curves around extrema would otherwise slip between coarse rays
+    if r == 2 and len(points):
+        extra = np.unique(np.round(np.arctan2(points[:, 1], points[:, 0]), 9))
+        extra = (extra - t0) % (2 * np.pi) + t0
+        grid_t = np.unique(np.concatenate([grid_t, extra]))
+        coarse_dirs = _directions(r, grid_t[None, :], phis[:, None]).reshape(-1, r)
+    coarse = _Structure(g, coarse_dirs, rho_max)
+    n_grid = grid_t.size
+    low, high = float(np.nanmin(coarse.V)), float(np.nanmax(coarse.V))
+    g0 = float(_evaluate(g, np.zeros((1, r)))[0])
+    # (r = 3: one set per azimuth would grade the label rule towards hundreds of values)
+    boundary = _boundary_values(g, r, rho_max, phis) if r == 2 else []
+    singular = sorted({g0, low, high, *values, *boundary, *extra_singular})
+    singular = [v for v in singular if low <= v <= high]
+    # centres closer than 1e-6 of the range grade the same panels: keep one of each cluster
+    singular = [v for i, v in enumerate(singular)
+                if i == 0 or v - singular[i - 1] > 1e-6 * (high - low)]
+    edges = _label_edges(singular, low, high, label_scale(g, r))
+    atom = bool(np.any(coarse.flat.reshape(len(phis), n_grid)[:, 1:]
+                       & coarse.flat.reshape(len(phis), n_grid)[:, :-1]))
+    columns = 1 + r + len(pairs_of(r))
+    if atom:
+        ys, wy = _panel_nodes(edges, rule.label_order)
+        return RadialSums(ys, wy, np.zeros((ys.size, columns)), r, pairs_of(r), True,
+                          tuple(singular))
+    ts_x, _, ts_w = tanh_sinh(np.ones(1), rule.ts_level)
+    ts_x, ts_w = ts_x[0], ts_w[0]
+
+    def evaluate(ys):
+        # all (label, azimuth) problems at once, in chunks
+        problems_y = np.repeat(ys, len(phis))
+        problems_phi = np.tile(np.arange(len(phis)), ys.size)
+        out = np.zeros((problems_y.size, columns))
+        step = max(1, 32 * _CHUNK // n_grid)
+        for start in range(0, problems_y.size, step):
+            py = problems_y[start:start + step]
+            pphi = problems_phi[start:start + step]
+            out[start:start + step] = _solve_problems(g, gradient, switches, r, rho_max, coarse,
+                                                      grid_t, n_grid, phis, py, pphi, ts_x,
+                                                      ts_w)
+        return (out.reshape(ys.size, len(phis), columns) * phi_weight[None, :, None]).sum(axis=1)
+
+    ys, wy = _panel_nodes(edges, rule.label_order)
+    sums = evaluate(ys)
+    return RadialSums(ys, wy, sums, r, pairs_of(r), False, tuple(singular))
+
+
+def _boundary_values(g, r, rho_max, phis, samples=4096):
+    """Stationary values of g on the circle |z| = rho_max (r = 2; along the polar angle of
+    every azimuth for r = 3) on a fine angular grid (local
+    minima of the discrete angular derivative's size, below 1e-3 of its largest value):
+    where a level set touches that sphere the truncated label density is not smooth, and
+    these values also sit next to the asymptotic values of g (tanh(z1) + z2^3/3 tends to
+    +-1 along the z1-axis) where the true density varies on every scale."""
+    t0, t1 = _angular_range(r)
+    count = samples if r == 2 else samples // 16
+    t = np.linspace(t0, t1, count + 1)
+    out = set()
+    for phi in phis:
+        values = _evaluate(g, rho_max * _directions(r, t, phi))
+        size = np.abs(np.diff(values))
+        if size.size < 3 or not np.all(np.isfinite(size)):
+            continue
+        local = (size[1:-1] <= size[:-2]) & (size[1:-1] <= size[2:])
+        small = size[1:-1] <= 1e-3 * size.max()
+        out |= {float(values[i + 1]) for i in np.nonzero(local & small)[0]}
+    return sorted(out)
+
+
+def _panel_nodes(edges, order):
+    t, w = np.polynomial.legendre.leggauss(order)
+    half = 0.5 * (edges[1:] - edges[:-1])
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    return (mid[:, None] + half[:, None] * t).ravel(), (half[:, None] * w).ravel()
+
+
+def _solve_problems(g, gradient, switches, r, rho_max, coarse, grid_t, n_grid, phis, py, pphi,
+                    ts_x, ts_w):
+    count = py.size
+    columns = 1 + r + len(pairs_of(r))
+    out = np.zeros((count, columns))
+    # signatures on the coarse grid: rows of the shared structure for each problem's azimuth
+    rows = (pphi[:, None] * n_grid + np.arange(n_grid)[None, :]).ravel()
+    sub = _Sub(coarse, rows)
+    y_rows = np.repeat(py, n_grid)
+    sig = _signature(g, switches, sub, y_rows).reshape(count, n_grid)
+    empty = sub.brackets(y_rows).reshape(count, n_grid, -1).sum(axis=2) == 0
+    # breakpoints: bisection wherever the signature changes between neighbouring rays
+    prob, j = np.nonzero(sig[:, 1:] != sig[:, :-1])
+    a, b = grid_t[j].copy(), grid_t[j + 1].copy()
+    sig_a = sig[prob, j]
+    yb = py[prob]
+    phib = phis[pphi[prob]]
+    for _ in range(BISECTION_STEPS):
+        if a.size == 0:
+            break
+        mid = 0.5 * (a + b)
+        structure = _Structure(g, _directions(r, mid, phib), rho_max)
+        sig_mid = _signature(g, switches, structure, yb)
+        same = sig_mid == sig_a
+        a = np.where(same, mid, a)
+        b = np.where(same, b, mid)
+    breaks = 0.5 * (a + b)
+    # pieces: between consecutive breakpoints of each problem; skip pieces without roots
+    ends = [[grid_t[0], grid_t[-1]] for _ in range(count)]
+    for p, x in zip(prob, breaks):
+        ends[p].append(float(x))
+    piece_p, piece_lo, piece_hi = [], [], []
+    for p in range(count):
+        if np.all(empty[p]) and not np.any(prob == p):
+            continue
+        e = np.unique(ends[p])
+        for lo, hi in pairwise(e):
+            if hi - lo <= 0:
+                continue
+            # a coarse node strictly inside a piece tells whether it holds roots
+            inside = (grid_t > lo) & (grid_t < hi)
+            if np.any(inside) and np.all(empty[p][inside]):
+                continue
+            # long pieces are cut (the tanh-sinh rule resolves a smooth integrand best on
+            # short intervals)
+            cuts = np.linspace(lo, hi, int(np.ceil((hi - lo) / MAX_PIECE)) + 1)
+            piece_p += [p] * (cuts.size - 1)
+            piece_lo += list(cuts[:-1])
+            piece_hi += list(cuts[1:])
+    if not piece_p:
+        return out
+    piece_p = np.array(piece_p)
+    lo, hi = np.array(piece_lo), np.array(piece_hi)
+    t = lo[:, None] + (hi - lo)[:, None] * ts_x[None, :]
+    w = (hi - lo)[:, None] * ts_w[None, :]
+    node_p = np.repeat(piece_p, ts_x.size)
+    t, w = t.ravel(), w.ravel()
+    keep = (t > lo.repeat(ts_x.size)) & (t < hi.repeat(ts_x.size)) & (w > 0)
+    t, w, node_p = t[keep], w[keep], node_p[keep]
+    dirs = _directions(r, t, phis[pphi[node_p]])
+    if r == 3:
+        w = w * np.sin(t)
+    for s in range(0, t.size, _CHUNK):
+        part = slice(s, s + _CHUNK)
+        structure = _Structure(g, dirs[part], rho_max)
+        ray, rho = _roots(g, structure, py[node_p[part]])
+        rd = structure.dirs[ray]
+        slope = np.abs(_slope(g, gradient, rho, rd))
+        with np.errstate(all="ignore"):
+            weight = w[part][ray] * rho ** (r - 1) * np.exp(-rho * rho / 2) / slope
+        weight = np.where(np.isfinite(weight), weight, 0.0) / (2 * np.pi) ** (r / 2)
+        np.add.at(out, node_p[part][ray], weight[:, None] * _moments(r, rho, rd))
+    return out
+
+
+class _Sub:
+    """Rows of a :class:`_Structure` (the coarse grid seen by a batch of problems)."""
+
+    def __init__(self, structure, rows):
+        self.dirs = structure.dirs[rows]
+        self.E = structure.E[rows]
+        self.V = structure.V[rows]
+
+    brackets = _Structure.brackets
+
+
+def identity_defect(sums: RadialSums) -> float:
+    """max of |int p - 1|, |int p E[z|y]| and |int p G(y)| (all 0 exactly)."""
+    totals = sums.wy @ sums.sums
+    return float(max(abs(totals[0] - 1), np.max(np.abs(totals[1:]))))
+
+
+__all__ = ["RadialRule", "RadialSums", "critical_values", "identity_defect", "pairs_of",
+           "radial_sums"]

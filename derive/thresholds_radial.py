@@ -1,0 +1,238 @@
+"""First weak-recovery step of any noiseless continuous target in r = 2 or 3 variables.
+
+Troiani, Dandi, Defilippis, Zdeborova, Loureiro, Krzakala (AISTATS 2025, arXiv:2405.15480),
+THEORY.md §5: trivial directions span E_y[E[z|y] E[z|y]^T]; when that vanishes,
+alpha_c = 1/nu_1 with nu_1 the top eigenvalue of F(M) = E_y[G(y) M G(y)] on symmetric
+r x r matrices (3 x 3 for r = 2, 6 x 6 for r = 3), G(y) = E[z z^T - I | y]; nu_1 = 0 means
+hard. The conditional moments come from the level sets of g in polar / spherical
+coordinates (:mod:`derive.levelsets_radial`: roots along rays found numerically, angular
+rules split where the level set folds or crosses a kink, label rule graded towards the
+critical values), so this engine needs neither a polynomial nor a special structure: it is
+the fallback behind the exact or faster engines (polynomial, affine, homogeneous, discrete,
+structured r = 3).
+
+Error bound (a-posteriori, not a rigorous enclosure): the whole computation runs with a
+coarse and a fine rule, every dimension refined (label-panel order, tanh-sinh level, the
+angular signature grid and, for r = 3, the azimuths); the bound on F is the largest change
+of an entry plus the defect of the identities int p = 1, int p E[z|y] = 0,
+int p G = E[z z^T - I] = 0 (times the size of F), and the bound on alpha_c follows from
+|d(1/nu)| = |d nu| / nu^2. For r = 2 the rules converge fast (every singularity of the
+angular and label integrands sits at a piece end) and alpha_c comes to 6-8 digits in a few
+seconds. For r = 3 the outer azimuthal trapezoid rule does not split at the azimuths where a
+level surface folds over the pencil of half-planes, converges only like n^(-1/2) there, and
+the change is multiplied by 1/(sqrt(2) - 1) (:data:`AZIMUTH_FACTOR`): r = 3 thresholds come to
+2-3 digits, with a bound that says so.
+
+Discontinuous targets (sign, Heaviside, floor, Piecewise) are declined (None): the discrete
+engine (derive.thresholds_discrete) owns them. A target that is constant on a set of positive
+probability (an atom of the label) is reported "undetermined".
+
+>>> import sympy
+>>> z1, z2 = sympy.symbols("z1 z2", real=True)
+>>> r = radial_recovery(z1 * z2, (z1, z2))
+>>> r.klass, round(r.alpha_c, 5), r.easy_dimension   # Defilippis et al. 2025: 0.59375
+('easy', 0.59375, 2)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy
+
+from .certificates import NUMERIC, Certificate
+from .levelsets_radial import RadialRule, identity_defect, pairs_of, radial_sums
+from .thresholds import MultiWeakRecovery
+
+#: (coarse, fine) rules per r
+RULES = {
+    2: (RadialRule(label_order=6, ts_level=3, coarse_rays=64),
+        RadialRule(label_order=8, ts_level=4, coarse_rays=96)),
+    3: (RadialRule(label_order=6, ts_level=2, coarse_rays=48, azimuths=16),
+        RadialRule(label_order=6, ts_level=3, coarse_rays=64, azimuths=32)),
+}
+#: r = 3: the azimuthal integrand has inverse-square-root peaks where the pencil's half-planes
+#: touch a level surface (folds in the azimuth, at label-dependent angles that the trapezoid
+#: rule does not split at), so the rule converges at least like n^(-1/2) and the error of the
+#: finer rule (n = 32) is at most (change) / (sqrt(2) - 1); without this factor the change
+#: between 16 and 32 azimuths understates the error (z1*z2*z3: 2.34 -> 2.54, exact 2.565)
+AZIMUTH_FACTOR = 1 / (np.sqrt(2) - 1)
+_DISCONTINUOUS = (sympy.sign, sympy.Heaviside, sympy.floor, sympy.ceiling, sympy.Piecewise,
+                  sympy.Mod, sympy.frac)
+
+
+def symmetric_basis(r: int):
+    """Frobenius-orthonormal basis of the symmetric r x r matrices, in the order of
+    :func:`derive.levelsets_radial.pairs_of` (for r = 2 the order of
+    derive.thresholds.symmetric_basis_2)."""
+    out = []
+    for a, b in pairs_of(r):
+        m = np.zeros((r, r))
+        if a == b:
+            m[a, a] = 1.0
+        else:
+            m[a, b] = m[b, a] = 1 / np.sqrt(2)
+        out.append(m)
+    return out
+
+
+def totals(sums):
+    """(E_y[E[z|y] E[z|y]^T], F in :func:`symmetric_basis`) from radial sums."""
+    r = sums.r
+    S, wy = sums.sums, sums.wy
+    p = S[:, 0]
+    keep = p > 1e-300
+    S, wy, p = S[keep], wy[keep], p[keep]
+    mean = S[:, 1:1 + r] / p[:, None]
+    trivial = np.einsum("n,na,nb->ab", wy * p, mean, mean)
+    G = np.zeros((p.size, r, r))
+    for k, (a, b) in enumerate(sums.pairs):
+        G[:, a, b] = G[:, b, a] = S[:, 1 + r + k] / p
+    basis = symmetric_basis(r)
+    weight = wy * p
+    F = np.array([[np.sum(weight * np.einsum("ab,nbc,cd,nda->n", Mi, G, Mj, G))
+                   for Mj in basis] for Mi in basis])
+    return trivial, F
+
+
+def _top_eigenspace(F, error, r):
+    basis = symmetric_basis(r)
+    eigen, modes = np.linalg.eigh((F + F.T) / 2)
+    top = float(eigen[-1])
+    tops = [i for i in range(len(eigen)) if abs(eigen[i] - top) <= max(1e-6 * top, 10 * error)]
+    stacked = np.hstack([sum(modes[k, i] * basis[k] for k in range(len(basis))) for i in tops])
+    u, singular, _ = np.linalg.svd(stacked)
+    rank = int(np.sum(singular > 1e-6 * singular[0]))
+    return top, len(tops), u[:, :rank]
+
+
+def _clean(vector):
+    return tuple(0.0 if abs(x) < 1e-9 else float(x) for x in vector)
+
+
+def _lambdified(expr, variables):
+    function = sympy.lambdify(variables, expr, modules=["numpy", "scipy"])
+
+    def g(z):
+        return function(*np.moveaxis(z, -1, 0))
+
+    return g
+
+
+def recovery_from_function(g, r: int, variables=None, gradient=None, switches=(),
+                           rules=None, label: str = "g",
+                           conditional_mean_zero: bool = False) -> MultiWeakRecovery:
+    """The first weak-recovery step of y = g(z), z ~ N(0, I_r), r in {2, 3}, for a plain
+    vectorised numpy function ``g`` (array (..., r) -> array (...)).
+
+    ``gradient`` (optional, same calling convention, output (..., r)) replaces central
+    differences; ``switches`` are functions whose sign changes are the kinks of g (the
+    angular rule is split where a level set crosses them). ``conditional_mean_zero``: the
+    caller has proved E[z|y] = 0 (a symmetry, or the generative filtration's easy class), so
+    the numeric trivial-direction test is skipped (for r = 3 its a-posteriori bound is often
+    too wide to resolve 0) and only nu_1 is computed.
+
+    >>> r = recovery_from_function(lambda z: z[..., 0] ** 2 + z[..., 1] ** 2, 2)
+    >>> r.klass, round(r.alpha_c, 6)     # |z|^2: G = (y/2 - 1) I, alpha_c = 1
+    ('easy', 1.0)
+    """
+    if r not in (2, 3):
+        raise ValueError("the radial engine handles r = 2 and r = 3")
+    names = tuple(variables) if variables is not None else tuple(f"z{i + 1}" for i in range(r))
+    coarse_rule, fine_rule = rules or RULES[r]
+    try:
+        coarse = radial_sums(g, r, coarse_rule, gradient, switches)
+        fine = radial_sums(g, r, fine_rule, gradient, switches)
+    except ValueError as exc:
+        why = f"radial level sets: {exc}"
+        return MultiWeakRecovery("undetermined", None, 0.0, 0, 0, why, (), names,
+                                 certificate=Certificate("undetermined", why))
+    if fine.atom:
+        why = ("the label has an atom (g is constant on a set of positive probability); the "
+               "radial level-set engine does not integrate atoms")
+        return MultiWeakRecovery("undetermined", None, 0.0, 0, 0, why, (), names,
+                                 certificate=Certificate("undetermined", why))
+    trivial_c, F_c = totals(coarse)
+    trivial, F = totals(fine)
+    defect = identity_defect(fine)
+    scale = max(1.0, float(np.max(np.abs(F))))
+    factor = AZIMUTH_FACTOR if r == 3 else 1.0
+    error = factor * float(np.max(np.abs(F - F_c))) + defect * scale + 1e-12
+    trivial_error = factor * float(np.max(np.abs(trivial - trivial_c))) + defect + 1e-12
+    method = (f"radial level sets of {label}: {fine.ys.size} label nodes; "
+              f"identity defect {defect:.1e}")
+    values, vectors = np.linalg.eigh((trivial + trivial.T) / 2)
+    rank = 0 if conditional_mean_zero else int(np.sum(values > 100 * trivial_error))
+    if rank:
+        learned = tuple(_clean(vectors[:, i]) for i in range(r) if values[i] > 100 * trivial_error)
+        why = (f"E[z|y] spans {rank} direction(s) (eigenvalues of E[E[z|y]E[z|y]^T]: "
+               f"{', '.join(f'{v:.6g}' for v in values)} +- {trivial_error:.1e}); {method}")
+        return MultiWeakRecovery("trivial", 0.0, 0.0, rank, 0, why, learned, names,
+                                 certificate=Certificate(NUMERIC, why, bound=trivial_error))
+    if not conditional_mean_zero and (values[-1] > 3 * trivial_error or trivial_error > 1e-4):
+        why = (f"E[z|y] not resolved from 0: largest eigenvalue of E[E[z|y]E[z|y]^T] "
+               f"{values[-1]:.3g} +- {trivial_error:.1e}; {method}")
+        return MultiWeakRecovery("undetermined", None, trivial_error, 0, 0, why, (), names,
+                                 certificate=Certificate("undetermined", why))
+    top, multiplicity, u = _top_eigenspace(F, error, r)
+    if top <= 3 * error:
+        klass = "hard" if error < 1e-8 else "undetermined"
+        why = f"nu_1 = {top:.3g} +- {error:.1e}; {method}"
+        return MultiWeakRecovery(klass, None, error, 0, 0, why, (), names,
+                                 certificate=Certificate(NUMERIC if klass == "hard"
+                                                         else "undetermined", why, bound=error))
+    alpha = 1 / top
+    bound = alpha * error / (top - error)
+    why = f"nu_1 = {top:.10g} +- {error:.1e} (multiplicity {multiplicity}); {method}"
+    return MultiWeakRecovery("easy", alpha, bound, 0, u.shape[1], why,
+                             tuple(_clean(u[:, i]) for i in range(u.shape[1])), names,
+                             certificate=Certificate(NUMERIC, why, bound=bound))
+
+
+def radial_recovery(expr, variables, rules=None,
+                    conditional_mean_zero: bool = False) -> MultiWeakRecovery | None:
+    """The first weak-recovery step of a noiseless sympy target in 2 or 3 variables, or None
+    when the target is discontinuous (the discrete engine's) or r is not 2 or 3
+    (``conditional_mean_zero``: see :func:`recovery_from_function`)."""
+    from .thresholds_homogeneous import _switches
+
+    variables = tuple(variables)
+    expr = sympy.sympify(expr)
+    if len(variables) not in (2, 3) or expr.has(*_DISCONTINUOUS):
+        return None
+    g = _lambdified(expr, variables)
+    kinks = [_wrap(f) for f in _switches(expr, variables)]
+    gradient = _gradient(expr, variables)
+    return recovery_from_function(g, len(variables), variables, gradient, tuple(kinks), rules,
+                                  label=str(expr), conditional_mean_zero=conditional_mean_zero)
+
+
+def _gradient(expr, variables):
+    """The exact gradient (sympy.diff; derivatives of Abs/Max/Min are sign/Heaviside, exact
+    off the kinks, where the roots lie), or None when it has unevaluated derivatives."""
+    parts = [sympy.diff(expr, v) for v in variables]
+    if any(p.has(sympy.Derivative, sympy.Subs) for p in parts):
+        return None
+    grad = sympy.lambdify(variables, parts, modules=["numpy", "scipy"])
+
+    def gradient(z):
+        columns = grad(*np.moveaxis(z, -1, 0))
+        return np.stack([np.broadcast_to(np.asarray(c, dtype=float), z.shape[:-1])
+                         for c in columns], axis=-1)
+
+    probe = np.random.default_rng(0).standard_normal((7, 5, len(variables)))
+    try:
+        with np.errstate(all="ignore"):
+            values = gradient(probe)
+    except (TypeError, ValueError, NameError):
+        return None  # e.g. a Piecewise derivative numpy cannot select on: central differences
+    return gradient if values.shape == probe.shape and np.all(np.isfinite(values)) else None
+
+
+def _wrap(function):
+    def switch(z):
+        return function(*np.moveaxis(z, -1, 0))
+
+    return switch
+
+
+__all__ = ["radial_recovery", "recovery_from_function", "symmetric_basis", "totals"]
