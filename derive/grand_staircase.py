@@ -214,10 +214,19 @@ def staircase_from_recovery(target, recovery) -> GrandStaircase:
         return GrandStaircase(target.text, variables, (first,), False,
                               "the steps after the first are implemented for r <= 3")
     if remaining > 1:
-        return GrandStaircase(target.text, variables, (first,), False,
-                              f"after the first step {remaining} directions remain: that "
-                              "step is a multi-index problem for every value of the learned "
-                              "coordinate, not computed here")
+        from .grand_staircase_general import later_step
+        from .grand_staircase_pairs import later_step_two_left
+
+        second = later_step_two_left(target.expression, variables, first.directions)
+        steps = [first, second]
+        if second.klass in ("trivial", "easy") and second.dimension_added == 1:
+            steps.append(later_step(target.expression, variables,
+                                    [*first.directions, *second.directions]))
+        learned = sum(s.dimension_added for s in steps if s.klass in ("trivial", "easy"))
+        return GrandStaircase(target.text, variables, tuple(steps), learned == len(variables),
+                              "after the first step two directions remain: the two-index "
+                              "level sets of the link at each value of the learned coordinate, "
+                              "averaged (derive.grand_staircase_pairs)")
     if len(variables) != 2 or not polynomial:
         from .grand_staircase_general import later_step
 

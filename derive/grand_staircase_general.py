@@ -607,9 +607,35 @@ def _with_threshold(target, step: RecoveryStep, learned: list, source: str) -> R
                         reason)
 
 
+def _with_pair_threshold(target, step: RecoveryStep, learned: list,
+                         source: str) -> RecoveryStep:
+    """An easy step of an r = 3 target after one learned direction (two remain), from
+    :func:`derive.grand_staircase_pairs.later_step_two_left`; kept without alpha_c when the
+    top eigenspace it finds does not have the step's dimension."""
+    from .grand_staircase_pairs import later_step_two_left
+
+    computed = later_step_two_left(target.expression, tuple(target.variables), learned)
+    if computed.klass == "easy" and computed.dimension_added == step.dimension_added:
+        return RecoveryStep("easy", computed.alpha_c, computed.error_bound,
+                            computed.dimension_added, computed.directions, computed.certificate,
+                            f"{computed.why}; class from {source}")
+    if computed.klass == "easy":
+        return RecoveryStep("easy", None, 0.0, step.dimension_added, step.directions,
+                            step.certificate,
+                            f"{step.why}; the averaged level sets give nu_1 with a "
+                            f"{computed.dimension_added}-dimensional top eigenspace, not "
+                            f"{step.dimension_added}: alpha_c not assigned")
+    reason = (f"{source} gives an easy step, the level sets of the augmented label give "
+              f"{computed.klass}: {computed.why}")
+    return RecoveryStep("undetermined", None, 0.0, 0, (), Certificate(UNDETERMINED, reason),
+                        reason)
+
+
 def fill_later_thresholds(target, steps: tuple, source: str) -> tuple:
     """``steps`` (a staircase whose easy steps may lack alpha_c) with alpha_c filled in for
-    every easy step that leaves one direction, for noiseless targets with r <= 3; ``source``
+    every easy step that leaves one direction, and for the second step of r = 3 targets
+    whose first step learned one direction (two remain; derive.grand_staircase_pairs), for
+    noiseless targets with r <= 3; ``source``
     names where the classes come from. A step the level sets do not find easy becomes
     undetermined (the two analyses disagree). Steps after one that learns nothing are
     dropped, as the staircase stops there.
@@ -631,6 +657,9 @@ def fill_later_thresholds(target, steps: tuple, source: str) -> tuple:
         if (step.klass == "easy" and step.alpha_c is None and learned
                 and len(learned) == r - 1 and step.dimension_added == 1):
             step = _with_threshold(target, step, learned, source)
+        elif (step.klass == "easy" and step.alpha_c is None and r == 3
+                and len(learned) == 1):
+            step = _with_pair_threshold(target, step, learned, source)
         out.append(step)
         if step.klass not in ("trivial", "easy"):
             break

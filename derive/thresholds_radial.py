@@ -36,6 +36,8 @@ probability (an atom of the label) is reported "undetermined".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import sympy
 
@@ -135,22 +137,41 @@ def recovery_from_function(g, r: int, variables=None, gradient=None, switches=()
     >>> r.klass, round(r.alpha_c, 6)     # |z|^2: G = (y/2 - 1) I, alpha_c = 1
     ('easy', 1.0)
     """
+    names = tuple(variables) if variables is not None else tuple(f"z{i + 1}" for i in range(r))
+    found = radial_totals(g, r, gradient, switches, rules, label)
+    if isinstance(found, str):
+        return MultiWeakRecovery("undetermined", None, 0.0, 0, 0, found, (), names,
+                                 certificate=Certificate("undetermined", found))
+    return classify(found, r, names, conditional_mean_zero)
+
+
+@dataclass(frozen=True)
+class RadialTotals:
+    """E_y[E[z|y] E[z|y]^T] and F (in :func:`symmetric_basis`) with their a-posteriori
+    bounds (module docstring), and how they were computed."""
+
+    trivial: np.ndarray
+    F: np.ndarray
+    trivial_error: float
+    error: float
+    method: str
+
+
+def radial_totals(g, r: int, gradient=None, switches=(), rules=None,
+                  label: str = "g") -> RadialTotals | str:
+    """The totals of y = g(z), z ~ N(0, I_r), with their bounds, or the reason (a string)
+    why the radial level sets cannot give them (an atom, a failed root search)."""
     if r not in (2, 3):
         raise ValueError("the radial engine handles r = 2 and r = 3")
-    names = tuple(variables) if variables is not None else tuple(f"z{i + 1}" for i in range(r))
     coarse_rule, fine_rule = rules or RULES[r]
     try:
         coarse = radial_sums(g, r, coarse_rule, gradient, switches)
         fine = radial_sums(g, r, fine_rule, gradient, switches)
     except ValueError as exc:
-        why = f"radial level sets: {exc}"
-        return MultiWeakRecovery("undetermined", None, 0.0, 0, 0, why, (), names,
-                                 certificate=Certificate("undetermined", why))
+        return f"radial level sets: {exc}"
     if fine.atom:
-        why = ("the label has an atom (g is constant on a set of positive probability); the "
-               "radial level-set engine does not integrate atoms")
-        return MultiWeakRecovery("undetermined", None, 0.0, 0, 0, why, (), names,
-                                 certificate=Certificate("undetermined", why))
+        return ("the label has an atom (g is constant on a set of positive probability); the "
+                "radial level-set engine does not integrate atoms")
     trivial_c, F_c = totals(coarse)
     trivial, F = totals(fine)
     defect = identity_defect(fine)
@@ -160,6 +181,15 @@ def recovery_from_function(g, r: int, variables=None, gradient=None, switches=()
     trivial_error = factor * float(np.max(np.abs(trivial - trivial_c))) + defect + 1e-12
     method = (f"radial level sets of {label}: {fine.ys.size} label nodes; "
               f"identity defect {defect:.1e}")
+    return RadialTotals(trivial, F, trivial_error, error, method)
+
+
+def classify(found: RadialTotals, r: int, names: tuple,
+             conditional_mean_zero: bool = False) -> MultiWeakRecovery:
+    """Trivial / easy / hard / undetermined from the totals and their bounds (directions in
+    the coordinates of ``found``)."""
+    trivial, F, trivial_error, error, method = (found.trivial, found.F, found.trivial_error,
+                                                found.error, found.method)
     values, vectors = np.linalg.eigh((trivial + trivial.T) / 2)
     rank = 0 if conditional_mean_zero else int(np.sum(values > 100 * trivial_error))
     if rank:
@@ -235,4 +265,5 @@ def _wrap(function):
     return switch
 
 
-__all__ = ["radial_recovery", "recovery_from_function", "symmetric_basis", "totals"]
+__all__ = ["RadialTotals", "classify", "radial_recovery", "radial_totals",
+           "recovery_from_function", "symmetric_basis", "totals"]
