@@ -77,6 +77,32 @@ class Analysis:
 
         return predict(self)
 
+    def weak_recovery_record(self) -> dict:
+        """The ``weak_recovery`` JSON field (issue-4 format): the first step's class and
+        alpha_c with every staircase step (``steps``, ``grand_staircase``); used by
+        ``derive analyze --json`` and ``derive threshold --json``."""
+        recovery = self.recovery()
+        if recovery is None:
+            return {
+                "class": "undetermined", "alpha_c": None, "steps": [],
+                "why": "weak-recovery thresholds are implemented for r = 1, for noisy targets "
+                       "with r <= 3, for noiseless targets in two variables that are "
+                       "polynomials of degree <= 2 in one variable, affine in one variable or "
+                       "positively homogeneous, and for noiseless r = 3 quadratic forms, "
+                       "monomials z1*z2*z3 and a*zi + (even rest); other noiseless continuous "
+                       "targets with r <= 3 get the class of each step from their generative "
+                       "filtration and the first easy step's alpha_c from level sets along "
+                       "rays; both are undetermined here"}
+        record = recovery.to_dict()
+        staircase = self.grand_staircase()
+        if staircase is not None:
+            record["steps"] = [
+                {"alpha_c": step.alpha_c, "dimension_added": step.dimension_added,
+                 "error_bound": step.error_bound}
+                for step in staircase.steps if step.klass in ("trivial", "easy")]
+            record["grand_staircase"] = staircase.to_dict()
+        return record
+
     def to_dict(self) -> dict:
         target = self.target.to_dict()
         out = {
@@ -99,27 +125,7 @@ class Analysis:
             out.update(_single_index_leaps(self.information_exponent, self.generative_exponent))
         if self.conditional is not None:
             out["conditional_moments"] = [m.to_dict() for m in self.conditional]
-        recovery = self.recovery()
-        staircase = self.grand_staircase()
-        if recovery is not None:
-            out["weak_recovery"] = recovery.to_dict()
-            if staircase is not None:
-                out["weak_recovery"]["steps"] = [
-                    {"alpha_c": step.alpha_c, "dimension_added": step.dimension_added,
-                     "error_bound": step.error_bound}
-                    for step in staircase.steps if step.klass in ("trivial", "easy")]
-                out["weak_recovery"]["grand_staircase"] = staircase.to_dict()
-        else:
-            out["weak_recovery"] = {
-            "class": "undetermined", "alpha_c": None, "steps": [],
-            "why": "weak-recovery thresholds are implemented for r = 1, for noisy targets "
-                   "with r <= 3, for noiseless targets in two variables that are polynomials "
-                   "of degree <= 2 in one variable, affine in one variable or positively "
-                   "homogeneous, and for noiseless r = 3 quadratic forms, monomials "
-                   "z1*z2*z3 and a*zi + (even rest); other noiseless continuous targets "
-                   "with r <= 3 get the class of each step from their generative "
-                   "filtration and the first easy step's alpha_c from level sets along "
-                   "rays; both are undetermined here"}
+        out["weak_recovery"] = self.weak_recovery_record()
         out["predictions"] = [p.to_dict() for p in self.predictions]
         out["notes"] = list(self.notes)
         out["version"] = __version__

@@ -359,12 +359,13 @@ def _run_threshold(args) -> int:
             f"single-index targets, noisy targets with r <= 3, noiseless polynomials in "
             f"two variables of degree <= 2 in one of them or affine in one of them or "
             f"positively homogeneous, and noiseless r = 3 quadratic forms, monomials "
-            f"z1*z2*z3 and a*zi + (even rest); other noiseless targets get the class of "
-            f"each step from their generative filtration, which is undetermined here"
+            f"z1*z2*z3 and a*zi + (even rest); other noiseless targets with r <= 3 get "
+            f"the class of each step from their generative filtration and alpha_c from "
+            f"level sets, both undetermined here"
         )
     if args.json:
         print(json.dumps({"target": analysis.target.to_dict(),
-                          "weak_recovery": recovery.to_dict()}, indent=2))
+                          "weak_recovery": analysis.weak_recovery_record()}, indent=2))
     else:
         print(threshold_table(analysis))
     return 0
