@@ -81,7 +81,7 @@ def _first_step(recovery) -> RecoveryStep:
         NUMERIC, recovery.reason, bound=recovery.error_bound)
     dimension = recovery.trivial_dimension or recovery.easy_dimension
     alpha = 0.0 if recovery.klass == "trivial" else recovery.alpha_c
-    directions = tuple(tuple(0.0 if abs(x) < 1e-12 else float(x) for x in v)
+    directions = tuple(tuple(0.0 if abs(x) < 1e-9 else float(x) for x in v)
                        for v in recovery.directions)
     return RecoveryStep(recovery.klass, alpha, recovery.error_bound, dimension,
                         directions, certificate, recovery.reason)

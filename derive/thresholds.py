@@ -207,20 +207,29 @@ class MultiWeakRecovery:
         }
 
 
-def symmetric_basis_2():
-    """Orthonormal basis (Frobenius) of the symmetric 2 x 2 matrices: the coordinates in
-    which F(M) = E_y[G(y) M G(y)] is a 3 x 3 matrix."""
+def symmetric_basis(r: int = 2):
+    """Frobenius-orthonormal basis of the symmetric r x r matrices, in the order of the pairs
+    (a, b), a <= b: the coordinates in which F(M) = E_y[G(y) M G(y)] is an
+    r(r+1)/2 x r(r+1)/2 matrix (3 x 3 for r = 2)."""
     import numpy as np
 
-    return (np.array([[1.0, 0], [0, 0]]), np.array([[0, 0], [0, 1.0]]),
-            np.array([[0, 1.0], [1.0, 0]]) / np.sqrt(2))
+    out = []
+    for a in range(r):
+        for b in range(a, r):
+            m = np.zeros((r, r))
+            if a == b:
+                m[a, a] = 1.0
+            else:
+                m[a, b] = m[b, a] = 1 / np.sqrt(2)
+            out.append(m)
+    return out
 
 
 def f_operator(weight, G):
-    """F(M) = sum_n weight_n G_n M G_n as a 3 x 3 matrix in :func:`symmetric_basis_2`."""
+    """F(M) = sum_n weight_n G_n M G_n as a 3 x 3 matrix in :func:`symmetric_basis`."""
     import numpy as np
 
-    basis = symmetric_basis_2()
+    basis = symmetric_basis(2)
     F = np.zeros((3, 3))
     for i, Mi in enumerate(basis):
         GMG = G @ Mi @ G
@@ -245,17 +254,17 @@ def level_set_totals(sums, wy):
     return trivial, f_operator(wy * density, G), float(np.sum(wy * density))
 
 
-def top_eigenspace(F, error: float):
+def top_eigenspace(F, error: float, r: int = 2):
     """nu_1, its multiplicity (eigenvalues within max(1e-6 nu_1, 10 error)) and the
     directions learned at alpha_c: an orthonormal basis (columns) of the joint range of the
-    top eigenmatrices M* of F (given in :func:`symmetric_basis_2`)."""
+    top eigenmatrices M* of F (given in :func:`symmetric_basis` of r x r matrices)."""
     import numpy as np
 
-    basis = symmetric_basis_2()
+    basis = symmetric_basis(r)
     eigen, modes = np.linalg.eigh((F + F.T) / 2)
     top = float(eigen[-1])
-    tops = [i for i in range(3) if abs(eigen[i] - top) <= max(1e-6 * top, 10 * error)]
-    stacked = np.hstack([sum(modes[k, i] * basis[k] for k in range(3)) for i in tops])
+    tops = [i for i in range(len(eigen)) if abs(eigen[i] - top) <= max(1e-6 * top, 10 * error)]
+    stacked = np.hstack([sum(modes[k, i] * basis[k] for k in range(len(basis))) for i in tops])
     u, singular, _ = np.linalg.svd(stacked)
     rank = int(np.sum(singular > 1e-6 * singular[0]))
     return top, len(tops), u[:, :rank]

@@ -29,7 +29,7 @@ import numpy as np
 import sympy
 
 from .errors import DeriveError
-from .thresholds import MultiWeakRecovery
+from .thresholds import MultiWeakRecovery, symmetric_basis, top_eigenspace
 
 #: Gauss-Hermite nodes per dimension (coarse, fine) for r = 1, 2, 3
 _NODES = {1: (80, 120), 2: (48, 72), 3: (24, 36)}
@@ -66,15 +66,7 @@ def _moments(link, r: int, noise: float, n: int, spacing: float):
     ys = np.linspace(low, high, count)
     h = ys[1] - ys[0]
     trivial = np.zeros((r, r))
-    pairs = [(a, b) for a in range(r) for b in range(a, r)]
-    basis = []
-    for a, b in pairs:
-        m = np.zeros((r, r))
-        if a == b:
-            m[a, a] = 1.0
-        else:
-            m[a, b] = m[b, a] = 1 / np.sqrt(2)
-        basis.append(m)
+    basis = symmetric_basis(r)
     second = np.einsum("na,nb->nab", points, points) - np.eye(r)
     F = np.zeros((len(basis), len(basis)))
     total_mass = 0.0
@@ -122,8 +114,7 @@ def weak_recovery_noisy(expr, variables, noise: float) -> MultiWeakRecovery:
         return MultiWeakRecovery("trivial", 0.0, 0.0, rank, 0,
                                  f"E[z|y] spans {rank} direction(s) (noise {noise:g})",
                                  learned, names)
-    eigen, modes = np.linalg.eigh((F + F.T) / 2)
-    top = float(eigen[-1])
+    top, multiplicity, u = top_eigenspace(F, error, r)
     if top <= 10 * error:
         # a zero is claimed only when the quadrature resolves it; a coarse rule (large error
         # estimate, e.g. r = 3 at small noise) leaves the class open instead
@@ -133,14 +124,11 @@ def weak_recovery_noisy(expr, variables, noise: float) -> MultiWeakRecovery:
                                      f"(noise {noise:g})", (), names)
         return MultiWeakRecovery("hard", None, error, 0, 0,
                                  f"nu_1 = {top:.3g} +- {error:.1e}: F vanishes", (), names)
-    tops = [i for i in range(len(eigen)) if abs(eigen[i] - top) <= max(1e-6 * top, 10 * error)]
-    stacked = np.hstack([sum(modes[k, i] * basis[k] for k in range(len(basis))) for i in tops])
-    u, singular, _ = np.linalg.svd(stacked)
-    dimension = int(np.sum(singular > 1e-6 * singular[0]))
+    dimension = u.shape[1]
     alpha = 1 / top
     return MultiWeakRecovery(
         "easy", alpha, alpha * error / top, 0, dimension,
-        f"nu_1 = {top:.10g} (multiplicity {len(tops)}; noise {noise:g})",
+        f"nu_1 = {top:.10g} (multiplicity {multiplicity}; noise {noise:g})",
         tuple(tuple(float(x) for x in u[:, i]) for i in range(dimension)), names,
         preprocessing_matrix=_preprocessing(link, r, noise, fine_n),
         preprocessing="T*(y) = I - E[z z^T | y]^(-1) (callable preprocessing_matrix)")

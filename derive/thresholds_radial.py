@@ -42,8 +42,8 @@ import numpy as np
 import sympy
 
 from .certificates import NUMERIC, Certificate
-from .levelsets_radial import RadialRule, identity_defect, pairs_of, radial_sums
-from .thresholds import MultiWeakRecovery
+from .levelsets_radial import RadialRule, identity_defect, radial_sums
+from .thresholds import MultiWeakRecovery, symmetric_basis, top_eigenspace
 
 #: (coarse, fine) rules per r
 RULES = {
@@ -60,21 +60,6 @@ RULES = {
 AZIMUTH_FACTOR = 1 / (np.sqrt(2) - 1)
 _DISCONTINUOUS = (sympy.sign, sympy.Heaviside, sympy.floor, sympy.ceiling, sympy.Piecewise,
                   sympy.Mod, sympy.frac)
-
-
-def symmetric_basis(r: int):
-    """Frobenius-orthonormal basis of the symmetric r x r matrices, in the order of
-    :func:`derive.levelsets_radial.pairs_of` (for r = 2 the order of
-    derive.thresholds.symmetric_basis_2)."""
-    out = []
-    for a, b in pairs_of(r):
-        m = np.zeros((r, r))
-        if a == b:
-            m[a, a] = 1.0
-        else:
-            m[a, b] = m[b, a] = 1 / np.sqrt(2)
-        out.append(m)
-    return out
 
 
 def totals(sums):
@@ -94,17 +79,6 @@ def totals(sums):
     F = np.array([[np.sum(weight * np.einsum("ab,nbc,cd,nda->n", Mi, G, Mj, G))
                    for Mj in basis] for Mi in basis])
     return trivial, F
-
-
-def _top_eigenspace(F, error, r):
-    basis = symmetric_basis(r)
-    eigen, modes = np.linalg.eigh((F + F.T) / 2)
-    top = float(eigen[-1])
-    tops = [i for i in range(len(eigen)) if abs(eigen[i] - top) <= max(1e-6 * top, 10 * error)]
-    stacked = np.hstack([sum(modes[k, i] * basis[k] for k in range(len(basis))) for i in tops])
-    u, singular, _ = np.linalg.svd(stacked)
-    rank = int(np.sum(singular > 1e-6 * singular[0]))
-    return top, len(tops), u[:, :rank]
 
 
 def _clean(vector):
@@ -203,7 +177,7 @@ def classify(found: RadialTotals, r: int, names: tuple,
                f"{values[-1]:.3g} +- {trivial_error:.1e}; {method}")
         return MultiWeakRecovery("undetermined", None, trivial_error, 0, 0, why, (), names,
                                  certificate=Certificate("undetermined", why))
-    top, multiplicity, u = _top_eigenspace(F, error, r)
+    top, multiplicity, u = top_eigenspace(F, error, r)
     if top <= 3 * error:
         klass = "hard" if error < 1e-8 else "undetermined"
         why = f"nu_1 = {top:.3g} +- {error:.1e}; {method}"
@@ -266,4 +240,4 @@ def _wrap(function):
 
 
 __all__ = ["RadialTotals", "classify", "radial_recovery", "radial_totals",
-           "recovery_from_function", "symmetric_basis", "totals"]
+           "recovery_from_function", "totals"]
