@@ -329,26 +329,12 @@ def _zeros(function, grid: np.ndarray) -> list[float]:
 
 
 def _invert(branch, s, lo, hi, increasing, y):
-    """Vectorised bisection-safeguarded Newton for branch(s, t) = y on the monotone (lo, hi)."""
-    sign = 1.0 if increasing else -1.0
-    a = np.full_like(y, lo)
-    b = np.full_like(y, hi)
-    t = 0.5 * (a + b)
-    for _ in range(200):
-        with np.errstate(all="ignore"):
-            g = sign * (np.asarray(branch.value(*s, t), dtype=float) - y)
-            a = np.where(g < 0, t, a)
-            b = np.where(g > 0, t, b)
-            newton = t - g / (sign * np.asarray(branch.slope(*s, t), dtype=float))
-        inside = (newton > a) & (newton < b) & np.isfinite(newton)
-        new = np.where(inside, newton, 0.5 * (a + b))
-        tolerance = 1e-15 * np.maximum(1.0, np.abs(t))
-        # a Newton step that no longer moves, or a bracket that has collapsed (Newton is
-        # only linear next to a critical point)
-        if np.all((np.abs(new - t) <= tolerance) | (b - a <= 4 * tolerance)):
-            return new
-        t = new
-    return t
+    """branch(s, t) = y on the monotone (lo, hi) (:func:`derive.levelsets_numeric.
+    invert_monotone`)."""
+    from .levelsets_numeric import invert_monotone
+
+    return invert_monotone(lambda t: branch.value(*s, t), lambda t: branch.slope(*s, t),
+                           lo, hi, increasing, y)
 
 
 _PHI = 1 / np.sqrt(2 * np.pi)

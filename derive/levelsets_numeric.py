@@ -63,25 +63,39 @@ def _nodes(a: float, b: float, order: int):
     return (mid[:, None] + half[:, None] * x).ravel(), (half[:, None] * w).ravel()
 
 
-def _solve_on_branch(coefficients, derivative, lo, hi, increasing, y):
-    """Vectorised safeguarded Newton for h(t) = y on the monotone branch (lo, hi)."""
+def invert_monotone(value, slope, lo, hi, increasing, y):
+    """Vectorised bisection-safeguarded Newton for value(t) = y on a branch (lo, hi) where
+    value is monotone (``increasing`` or not), ``slope`` its derivative; every y in the
+    branch's range. Stops when no Newton step moves or the bracket has collapsed (Newton is
+    only linear next to a critical point).
+
+    >>> import numpy as np
+    >>> invert_monotone(lambda t: t**3, lambda t: 3 * t**2, 0.0, 2.0, True, np.array([1.0, 8.0]))
+    array([1., 2.])
+    """
     sign = 1.0 if increasing else -1.0
     a = np.full_like(y, lo)
     b = np.full_like(y, hi)
     t = 0.5 * (a + b)
     for _ in range(200):
-        g = sign * (np.polyval(coefficients, t) - y)
-        a = np.where(g < 0, t, a)
-        b = np.where(g > 0, t, b)
-        slope = sign * np.polyval(derivative, t)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = t - g / slope
+        with np.errstate(all="ignore"):
+            g = sign * (np.asarray(value(t), dtype=float) - y)
+            a = np.where(g < 0, t, a)
+            b = np.where(g > 0, t, b)
+            newton = t - g / (sign * np.asarray(slope(t), dtype=float))
         inside = (newton > a) & (newton < b) & np.isfinite(newton)
         new = np.where(inside, newton, 0.5 * (a + b))
-        if np.all(np.abs(new - t) <= 1e-15 * np.maximum(1.0, np.abs(t))):
+        tolerance = 1e-15 * np.maximum(1.0, np.abs(t))
+        if np.all((np.abs(new - t) <= tolerance) | (b - a <= 4 * tolerance)):
             return new
         t = new
     return t
+
+
+def _solve_on_branch(coefficients, derivative, lo, hi, increasing, y):
+    """h(t) = y on the monotone branch (lo, hi) of the polynomial h (:func:`invert_monotone`)."""
+    return invert_monotone(lambda t: np.polyval(coefficients, t),
+                           lambda t: np.polyval(derivative, t), lo, hi, increasing, y)
 
 
 def _moments(coefficients: np.ndarray, order: int) -> tuple[float, float]:
