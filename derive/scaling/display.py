@@ -62,9 +62,14 @@ def phase_table(diagram) -> str:
     """
     lines = [(f"{diagram.model} network with weight decay: teacher k^-{diagram.gamma}, "
               f"noise {diagram.noise}, n_eff = {diagram.n_eff}"),
-             f"  {'phase':<11} {'rate':<26} {'d-exponent (n_eff=d^a, lambda=d^b)':<36} region"]
+             ]
+    name = max(11, *(len(p.name) for p in diagram.phases))
+    rate = max(26, *(len(p.rate_text) for p in diagram.phases))
+    lines.append(f"  {'phase':<{name}} {'rate':<{rate}} "
+                 f"{'d-exponent (n_eff=d^a, lambda=d^b)':<36} region")
     for p in diagram.phases:
-        lines.append(f"  {p.name:<11} {p.rate_text:<26} {p.exponent!s:<36} {p.region_text}")
+        lines.append(f"  {p.name:<{name}} {p.rate_text:<{rate}} {p.exponent!s:<36} "
+                     f"{p.region_text}")
     lines += [f"  note: {n}" for n in diagram.notes]
     lines.append(f"  source: {diagram.phases[0].source}")
     return "\n".join(lines)
