@@ -7,7 +7,8 @@ weight decay are LASSO on theta = a * w / sqrt(d), quadratic networks are nuclea
 matrix sensing, and the excess-risk exponent has a phase diagram in (sample complexity,
 weight decay) with crossovers, plateaus and a link to the weight spectra. The phase rates
 and boundaries were NOT reachable in the paper text; they are derived here and agree with
-the project digest (THEORY.md section 7). The quadratic case (n_eff = n/d) is derived
+the project digest (THEORY.md section 7) except below the diagonal noise line for n_eff << d
+(the 'interpolation' phase Delta/log(d/n_eff), below). The quadratic case (n_eff = n/d) is derived
 separately (_quadratic_diagram) from the large-d limit of the nuclear-norm state evolution
 (derive/scaling/nuclear.py): it confirms the slow, shrinkage, fast and parametric rates and
 adds an interpolation phase (n_eff/d)^(2/5) from the semicircle bulk's hard edge; each phase
