@@ -90,3 +90,21 @@ def test_tuned_lambda_reaches_the_fast_rate_on_the_noise_line():
     assert all(0.9 < r < 1.5 for r in ratios)          # t_opt ~ s sqrt(2 log(d/n))
     fast = phase_diagram("diagonal", 1, noise=1).phase("fast")
     assert fast.contains(sympy.Rational(1, 2), sympy.Rational(-1, 4)) and fast.log_factor
+
+
+@pytest.mark.parametrize("gamma", [0.75, 2.0])
+def test_interpolation_phase_for_other_teachers(gamma):
+    # the leak Delta/log(d/n) does not depend on the teacher; its signal part is a power
+    d = 1e30
+    fp = lasso_state_evolution_limit(gamma, d, d**0.5, d**-0.5, 1.0)
+    assert fp.risk == pytest.approx(pure_noise_interpolation_risk(d**-0.5, 1.0), rel=1e-2)
+
+
+def test_noiseless_fast_phase_holds_at_lambda_zero():
+    # Delta = 0, gamma = 3/2, n = d^(1/2): table exponent -(2 gamma - 1) a = -1; log factors
+    # make the local slope approach it from above (-0.938, -0.951 at d = 1e12-1e20)
+    risks = [lasso_state_evolution_limit(1.5, d, d**0.5, 0.0, 0.0).risk for d in (1e16, 1e20)]
+    slope = np.log(risks[1] / risks[0]) / np.log(1e4)
+    assert -1.0 < slope < -0.93
+    assert phase_diagram("diagonal", sympy.Rational(3, 2), noise=0).exponent_at(
+        sympy.Rational(1, 2), -2) == -1
