@@ -128,11 +128,14 @@ def lasso_state_evolution_limit(gamma_or_teacher, d: float, n: float, lam: float
         if excess(lo) > 0:
             lo = optimize.brentq(excess, lo, hi, xtol=1e-13)
         low = np.exp(lo) * (1 + 1e-10)
-    lo, hi = np.log(low), np.log(50.0)
+    high = 50.0
+    while calibrated(high)[1] < target and high < 1e150:   # t/s can be a power of d
+        high *= 16
+    lo, hi = np.log(low), np.log(high)
     if not target > calibrated(low)[1]:
         alpha = low
     else:
-        for _ in range(200):
+        for _ in range(400):
             mid = 0.5 * (lo + hi)
             if calibrated(np.exp(mid))[1] < target:
                 lo = mid

@@ -108,3 +108,14 @@ def test_noiseless_fast_phase_holds_at_lambda_zero():
     assert -1.0 < slope < -0.93
     assert phase_diagram("diagonal", sympy.Rational(3, 2), noise=0).exponent_at(
         sympy.Rational(1, 2), -2) == -1
+
+
+def test_just_above_the_noise_line_the_slow_phase_holds():
+    # t = s d^(1/10) at n = d^(1/2): slow exponent b + 1/2 - a = -0.15 (gamma = 1); the
+    # calibration must reach alpha = t/s ~ d^(1/10) >> 50
+    risks = [lasso_state_evolution_limit(1.0, d, d**0.5, d**-0.15, 1.0) for d in (1e20, 1e30)]
+    assert all(fp.converged and fp.alpha > 50 for fp in risks)
+    slope = np.log(risks[1].risk / risks[0].risk) / np.log(1e10)
+    assert slope == pytest.approx(-0.15, abs=5e-3)
+    assert phase_diagram("diagonal", 1, noise=1).locate(
+        sympy.Rational(1, 2), sympy.Rational(-3, 20)).name == "slow"

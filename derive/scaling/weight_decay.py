@@ -298,6 +298,10 @@ DIAGONAL_CHECKS = (
      "1e20): slopes -0.137, -0.232, -0.330 at a = 0.3, 0.5, 0.7 vs the fast exponents "
      "-0.15, -0.25, -0.35 (the sqrt(log) factor adds ~ +1/(2 ln d)); t_opt / (s sqrt(2 "
      "log(d/n))) = 1.0-1.4"),
+    ("above the line the slow phase holds: t = s d^c, slopes in d (d = 1e20 ... 1e40) "
+     "-0.200, -0.150 at a = 0.5, c = 0.05, 0.1 and -0.300, -0.250, -0.100 at a = 0.7, "
+     "c = 0.05, 0.1, 0.25 vs the slow exponent b + 1/2 - a = c - a/2; 0 (plateau) for "
+     "c - a/2 > 0"),
     ("other gamma (a = 0.5, t = s d^(-1/4)): R / R0 = 3.26, 1.11, 1.004, 1.000 (gamma = 3/4) "
      "and 1.027, 1.000, 1.000, 1.000 (gamma = 2) at d = 1e10, 1e20, 1e30, 1e40"),
 )
