@@ -14,7 +14,7 @@ import pytest
 import sympy
 from scipy import optimize, special
 
-from derive.scaling.weight_decay import phase_diagram
+from derive.scaling.weight_decay import N_EFF, D, interpolation_leak, phase_diagram
 from solvers.lasso_se import lasso_state_evolution, soft_threshold_mse
 from solvers.lasso_se_limit import (
     WeightedTeacher,
@@ -119,3 +119,14 @@ def test_just_above_the_noise_line_the_slow_phase_holds():
     assert slope == pytest.approx(-0.15, abs=5e-3)
     assert phase_diagram("diagonal", 1, noise=1).locate(
         sympy.Rational(1, 2), sympy.Rational(-3, 20)).name == "slow"
+
+
+def test_sympy_leak_rate_matches_the_exact_fixed_point():
+    # interpolation_leak derives R0 ~ Delta/log(d/n) from alpha^2 m/delta -> 2 and the Mills
+    # ratio; the exact R0 = Delta m/(delta - m) approaches it (ratio -> 1 from above)
+    rate, exponent = interpolation_leak(2)
+    assert rate == 2 / sympy.log(D / N_EFF) and exponent == 0
+    delta = 1e-40
+    exact = pure_noise_interpolation_risk(delta, 2.0)
+    predicted = float(rate.subs({D: 1, N_EFF: delta}))
+    assert 1 < exact / predicted < 1.05

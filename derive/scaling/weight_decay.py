@@ -224,9 +224,10 @@ def phase_diagram(model: str, gamma, noise=1) -> PhaseDiagram:
             "factors. The optimal lambda lies on this line (measured: t_opt / (s sqrt(2 "
             "log(d/n))) = 1.0-1.4); a constant factor below it (t = s) already gives the "
             "interpolation phase's risk", status, source))
+        leak, leak_exponent = interpolation_leak(noise)
         phases.append(Phase(
-            "interpolation", noise / sympy.log(D / N_EFF), "Delta / log(d/n_eff)",
-            sympy.Integer(0), (e_t < e_s, A < 1),
+            "interpolation", leak, "Delta / log(d/n_eff)",
+            leak_exponent, (e_t < e_s, A < 1),
             "lambda << sqrt(Delta n_eff / d) and n_eff << d", True,
             "minimum-l1 interpolation of the noise: the l1 constraint (at most n active "
             "coordinates) pins the threshold at alpha_min s, 2 Phi(-alpha_min) = n/d, and the "
@@ -276,6 +277,40 @@ def phase_diagram(model: str, gamma, noise=1) -> PhaseDiagram:
             "3/2, a = 0.5) vs -1, -1.352 (gamma = 3/2, a = 0.7) vs -7/5, approaching from above "
             "(log factors)")
     return PhaseDiagram(model, gamma, noise, "n", tuple(phases), tuple(notes))
+
+
+def interpolation_leak(noise) -> tuple[sympy.Expr, sympy.Expr]:
+    """Rate and d-exponent of the diagonal network below the noise line, derived with sympy.
+
+    At lambda -> 0 with n < d the l1 constraint fills the active set: 2 Phi(-alpha) = delta
+    = n/d (Bayati, Montanari 2012, arXiv:1008.2581, calibration at lambda = 0; alpha =
+    threshold / noise level). The zero coordinates then leak
+    m(alpha) = E[eta(Z; alpha)^2] = 2((1 + alpha^2) Phi(-alpha) - alpha phi(alpha)) each, and
+    the fixed point tau^2 = Delta + tau^2 m/delta gives R0 = Delta m/(delta - m): the
+    minimum-l1 interpolator's risk (Wang, Donhauser, Yang 2022, arXiv:2111.05987, Thm 1:
+    sigma^2/log(d/n)). Two limits at alpha -> oo (Gruntz): alpha^2 m/delta -> 2 (so
+    R0 ~ 2 Delta/alpha^2) and delta alpha e^(alpha^2/2) -> sqrt(2/pi) (so alpha^2/2 =
+    log(1/delta) - log(alpha) + O(1) ~ log(d/n)); hence R0 ~ Delta/log(d/n_eff), and its
+    exponent of d at n_eff = d^a (a < 1) is lim log(R0)/log(d) = 0 (a log, not a power).
+
+    >>> interpolation_leak(1)
+    (1/log(d/n_eff), 0)
+    """
+    alpha = sympy.Symbol("alpha", positive=True)
+    upper_tail = sympy.erfc(alpha / sympy.sqrt(2)) / 2                     # Phi(-alpha)
+    density = sympy.exp(-alpha**2 / 2) / sympy.sqrt(2 * sympy.pi)         # phi(alpha)
+    delta = 2 * upper_tail
+    m = 2 * ((1 + alpha**2) * upper_tail - alpha * density)
+    leak_constant = sympy.limit(alpha**2 * m / delta, alpha, sympy.oo)     # R0 alpha^2/Delta
+    mills = sympy.limit(delta * alpha * sympy.exp(alpha**2 / 2), alpha, sympy.oo)
+    log_ratio = sympy.limit((alpha**2 / 2 + sympy.log(alpha) - sympy.log(mills)) / (alpha**2 / 2),
+                            alpha, sympy.oo)                              # log(1/delta)/(alpha^2/2)
+    rate = sympy.nsimplify(noise) * leak_constant * log_ratio / (2 * sympy.log(D / N_EFF))
+    dd = sympy.Symbol("dd", positive=True)
+    a = sympy.Rational(1, 2)                # any 0 < a < 1: the limit does not depend on it
+    exponent = sympy.limit(sympy.log(rate.subs({N_EFF: dd**a, D: dd})) / sympy.log(dd),
+                           dd, sympy.oo)
+    return rate, exponent
 
 
 #: what the LASSO state evolution measured below the noise line (solvers/lasso_se_limit.py,
