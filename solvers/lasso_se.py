@@ -56,7 +56,7 @@ def soft_threshold_mse(x0: np.ndarray, tau: float, t: float):
     """E[(eta(x0 + tau Z; t) - x0)^2] and P(|x0 + tau Z| > t), Z ~ N(0, 1), in closed form."""
     upper = (t - x0) / tau
     lower = (-t - x0) / tau
-    q_upper = 1 - _Phi(upper)
+    q_upper = _Phi(-upper)          # not 1 - Phi(upper): exact far in the upper tail
     p_lower = _Phi(lower)
     above = (tau**2 * (upper * _phi(upper) + q_upper) - 2 * t * tau * _phi(upper)
              + t**2 * q_upper)
