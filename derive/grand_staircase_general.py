@@ -62,6 +62,7 @@ from scipy import special
 from .certificates import NUMERIC, SYMMETRY, UNDETERMINED, Certificate
 from .doubleexp import tanh_sinh
 from .grand_staircase import RecoveryStep
+from .levelsets_numeric import refine_sign_changes
 
 #: |t| <= T_MAX: the Gaussian mass beyond is below 2e-23
 T_MAX = 10.0
@@ -315,16 +316,8 @@ def _zeros(function, grid: np.ndarray) -> list[float]:
     out = [float(x) for x in grid[sign == 0]]
     idx = np.nonzero(sign[:-1] * sign[1:] < 0)[0]
     if idx.size:
-        a, b = grid[idx].copy(), grid[idx + 1].copy()
-        fa = sign[idx]
-        for _ in range(60):
-            m = 0.5 * (a + b)
-            with np.errstate(all="ignore"):
-                fm = np.sign(np.broadcast_to(np.asarray(function(m), dtype=float), m.shape))
-            left = fm == fa
-            a = np.where(left, m, a)
-            b = np.where(left, b, m)
-        out += [float(x) for x in 0.5 * (a + b)]
+        out += [float(x) for x in refine_sign_changes(function, grid[idx], grid[idx + 1],
+                                                      sign[idx], iterations=60)]
     return out
 
 

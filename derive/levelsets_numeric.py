@@ -63,6 +63,30 @@ def _nodes(a: float, b: float, order: int):
     return (mid[:, None] + half[:, None] * x).ravel(), (half[:, None] * w).ravel()
 
 
+def refine_sign_changes(function, a, b, fa, iterations: int = 100):
+    """Vectorised bisection of the brackets [a_i, b_i] on which the vectorised ``function``
+    changes sign (``fa``: its values at a_i); a midpoint where it is exactly 0 closes its
+    bracket. Returns the midpoints of the final brackets.
+
+    >>> import numpy as np
+    >>> found = refine_sign_changes(np.cos, [1.0, 4.0], [2.0, 5.0], np.cos([1.0, 4.0]))
+    >>> bool(np.allclose(found, [np.pi / 2, 3 * np.pi / 2], rtol=0, atol=1e-14))
+    True
+    """
+    a = np.array(a, dtype=float)
+    b = np.array(b, dtype=float)
+    sign_a = np.sign(np.asarray(fa, dtype=float))
+    for _ in range(iterations):
+        m = 0.5 * (a + b)
+        with np.errstate(all="ignore"):
+            sign_m = np.sign(np.broadcast_to(np.asarray(function(m), dtype=float), m.shape))
+        zero = sign_m == 0
+        left = sign_m == sign_a
+        a = np.where(zero | left, m, a)
+        b = np.where(zero | ~left, m, b)
+    return 0.5 * (a + b)
+
+
 def invert_monotone(value, slope, lo, hi, increasing, y):
     """Vectorised bisection-safeguarded Newton for value(t) = y on a branch (lo, hi) where
     value is monotone (``increasing`` or not), ``slope`` its derivative; every y in the

@@ -32,6 +32,7 @@ import sympy
 
 from .certificates import EXACT, NUMERIC, Certificate
 from .grand_staircase import RecoveryStep
+from .levelsets_numeric import refine_sign_changes
 from .thresholds import MultiWeakRecovery, _graded_nodes, level_set_totals, top_eigenspace
 
 #: |s| <= S_MAX: the Gaussian mass outside is below 1e-22
@@ -61,20 +62,9 @@ def _zeros(function, grid):
     if np.any(exact[:-1] & exact[1:]):
         return None
     zeros = list(grid[exact])
-    for i in np.nonzero(np.sign(values[:-1]) * np.sign(values[1:]) < 0)[0]:
-        a, b = grid[i], grid[i + 1]
-        fa = values[i]
-        for _ in range(100):
-            m = 0.5 * (a + b)
-            fm = float(np.broadcast_to(np.asarray(function(np.array([m])), dtype=float), (1,))[0])
-            if fm == 0:
-                a = b = m
-                break
-            if np.sign(fm) == np.sign(fa):
-                a, fa = m, fm
-            else:
-                b = m
-        zeros.append(0.5 * (a + b))
+    changes = np.nonzero(np.sign(values[:-1]) * np.sign(values[1:]) < 0)[0]
+    zeros += list(refine_sign_changes(function, grid[changes], grid[changes + 1],
+                                      values[changes]))
     return sorted(zeros)
 
 

@@ -34,6 +34,7 @@ import numpy as np
 import sympy
 
 from .certificates import NUMERIC, Certificate
+from .levelsets_numeric import refine_sign_changes
 from .thresholds import MultiWeakRecovery, f_operator, top_eigenspace
 
 ORDERS = (8, 16)
@@ -126,19 +127,9 @@ def _grid_zeros(function, phi):
     inner = np.zeros_like(exact)
     inner[1:-1] = exact[:-2] & exact[2:]
     roots = list(phi[exact & ~inner])  # isolated zeros and the ends of zero arcs
-    for i in np.nonzero(np.sign(values[:-1]) * np.sign(values[1:]) < 0)[0]:
-        a, b, fa = phi[i], phi[i + 1], values[i]
-        for _ in range(80):
-            m = 0.5 * (a + b)
-            fm = float(np.asarray(function(np.cos(m), np.sin(m)), dtype=float))
-            if fm == 0:
-                a = b = m
-                break
-            if np.sign(fm) == np.sign(fa):
-                a, fa = m, fm
-            else:
-                b = m
-        roots.append(0.5 * (a + b))
+    changes = np.nonzero(np.sign(values[:-1]) * np.sign(values[1:]) < 0)[0]
+    roots += list(refine_sign_changes(lambda m: function(np.cos(m), np.sin(m)), phi[changes],
+                                      phi[changes + 1], values[changes]))
     return roots
 
 
