@@ -13,6 +13,11 @@ What is measured, in one process, each the best of ``--repeat`` runs timed with
   scaled, since its cost per sample is constant;
 * **(b) inputs only**: drawing the same Gaussian inputs (the same per-replica PCG64 streams
   and the same block shape) and nothing else: the practical limit of any online simulation.
+* **(a-torch) per-sample autograd loop** (only with the optional torch extra): the same loop
+  written the other common way, a leaf tensor differentiated by ``loss.backward()`` per
+  sample, a projected step and a renormalisation; it costs tens of times (b) because every
+  sample pays autograd's graph construction. Shown as a second reading of "the way research
+  scripts do it"; the targets are still judged against (a), the cheaper loop.
 * **(c) exact overlap chain** (:mod:`solvers.overlap_chain`): the same update, the overlap
   simulated through its exact Markov chain (three random numbers per step instead of d):
   the same law of the overlap trajectories, without drawing x. Shown for comparison; it is
