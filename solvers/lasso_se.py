@@ -66,14 +66,34 @@ def soft_threshold_mse(x0: np.ndarray, tau: float, t: float):
     return above + below + middle, q_upper + p_lower
 
 
-def _tau_squared(x0, delta, noise, alpha):
+@dataclass(frozen=True)
+class Calibration:
+    """The solved state evolution for one (n, lambda): tau^2, alpha (threshold / tau), the
+    weighted active fraction E[P(|X0 + tau Z| > alpha tau)], and whether lambda was met."""
+
+    tau2: float
+    alpha: float
+    active_fraction: float
+    converged: bool
+
+
+def _averages(x0, weights, tau, t):
+    """Weighted means over the teacher coordinates (weights sum to d) of the soft-threshold
+    MSE and of the activity probability."""
+    mse, active = soft_threshold_mse(x0, tau, t)
+    d = float(np.sum(weights))
+    return float(weights @ mse) / d, float(weights @ active) / d
+
+
+def _tau_squared(x0, weights, delta, noise, alpha):
     """Largest fixed point of tau^2 = Delta + mse(alpha tau, tau) / delta."""
+    second = float(weights @ x0**2) / float(np.sum(weights))
+
     def gap(tau2):
         tau = np.sqrt(tau2)
-        mse, _ = soft_threshold_mse(x0, tau, alpha * tau)
-        return noise + mse.mean() / delta - tau2
+        return noise + _averages(x0, weights, tau, alpha * tau)[0] / delta - tau2
 
-    high = max(noise, np.mean(x0**2) / delta, 1e-12) * 4 + 1.0
+    high = max(noise, second / delta, 1e-12) * 4 + 1.0
     while gap(high) > 0:
         high *= 4
         if high > 1e30:
@@ -83,52 +103,52 @@ def _tau_squared(x0, delta, noise, alpha):
         low /= 2
         if low < 1e-300:
             return 0.0
-    return optimize.brentq(gap, low, high, xtol=1e-14, rtol=1e-12, maxiter=200)
+    return optimize.brentq(gap, low, high, xtol=1e-300, rtol=1e-13, maxiter=300)
 
 
-def lasso_state_evolution(teacher, n: int, lam: float, noise: float) -> LassoFixedPoint:
-    """Fixed point of the LASSO state evolution for penalty lambda sqrt(d) |theta|_1.
+def calibrate(x0, weights, delta: float, noise: float, target: float) -> Calibration:
+    """Solve the state evolution for the Bayati-Montanari penalty ``target`` = lambda_BM.
 
-    ``teacher`` is theta* (length d). The calibration alpha -> lambda is monotone on the
-    branch where (1/delta) E[eta'] < 1 (Bayati-Montanari); it is inverted by bisection in
-    log alpha.
+    ``x0`` are the (scaled) teacher values and ``weights`` how many coordinates each stands
+    for (all ones for the finite-d empirical law; quadrature weights in lasso_se_limit). The
+    calibration alpha -> lambda_BM is monotone on the branch where (1/delta) E[eta'] < 1
+    (Bayati-Montanari); it is inverted by bisection in log alpha. For delta <= 1 the branch
+    starts at alpha_min, where the active set fills the n equations; lambda_BM at or below
+    the branch's start gives alpha_min (the minimum-l1 interpolator for lambda = 0). The
+    upper end of the bracket grows until it passes the target (above the noise line alpha is
+    a power of d, so no fixed cap).
     """
-    theta = np.asarray(teacher, dtype=float)
-    d = theta.size
-    delta = n / d
-    x0 = np.sqrt(n) * theta
-    target = lam * np.sqrt(d / n)
+    x0 = np.asarray(x0, dtype=float)
+    weights = np.asarray(weights, dtype=float)
 
     def calibrated(alpha):
-        tau2 = _tau_squared(x0, delta, noise, alpha)
-        tau = np.sqrt(tau2)
-        if not np.isfinite(tau) or tau == 0:
+        tau2 = _tau_squared(x0, weights, delta, noise, alpha)
+        if not np.isfinite(tau2) or tau2 == 0:
             return tau2, np.nan, 0.0
-        _, active = soft_threshold_mse(x0, tau, alpha * tau)
-        fraction = active.mean()
+        tau = np.sqrt(tau2)
+        fraction = _averages(x0, weights, tau, alpha * tau)[1]
         return tau2, alpha * tau * (1 - fraction / delta), fraction
 
-    # alpha_min: where the active set fills the n equations (only for delta < 1)
     low = 1e-8
     if delta <= 1:
         def excess(log_alpha):
-            alpha = np.exp(log_alpha)
-            tau2 = _tau_squared(x0, delta, noise, alpha)
+            tau2 = _tau_squared(x0, weights, delta, noise, np.exp(log_alpha))
             if not np.isfinite(tau2) or tau2 == 0:   # no finite fixed point below alpha_min
                 return 1.0
-            _, active = soft_threshold_mse(x0, np.sqrt(tau2), alpha * np.sqrt(tau2))
-            return active.mean() / delta - 1
+            tau = np.sqrt(tau2)
+            return _averages(x0, weights, tau, np.exp(log_alpha) * tau)[1] / delta - 1
         lo, hi = np.log(1e-8), np.log(50.0)
         if excess(lo) > 0:
-            lo = optimize.brentq(excess, lo, hi, xtol=1e-12)
-        low = np.exp(lo) * (1 + 1e-9)
+            lo = optimize.brentq(excess, lo, hi, xtol=1e-13)
+        low = np.exp(lo) * (1 + 1e-10)
     high = 50.0
+    while calibrated(high)[1] < target and high < 1e150:
+        high *= 16
     lo, hi = np.log(low), np.log(high)
-    value_low = calibrated(low)[1]
-    if not target > value_low:          # lambda below the branch: the lowest alpha
+    if not target > calibrated(low)[1]:          # lambda below the branch: the lowest alpha
         alpha = low
     else:
-        for _ in range(200):
+        for _ in range(400):
             mid = 0.5 * (lo + hi)
             if calibrated(np.exp(mid))[1] < target:
                 lo = mid
@@ -138,10 +158,22 @@ def lasso_state_evolution(teacher, n: int, lam: float, noise: float) -> LassoFix
                 break
         alpha = np.exp(0.5 * (lo + hi))
     tau2, achieved, fraction = calibrated(alpha)
-    converged = bool(np.isfinite(tau2)) and (abs(achieved - target) <= 1e-6 * max(target, 1e-12)
-                                             or alpha == low)
-    return LassoFixedPoint(float(tau2 - noise), float(np.sqrt(tau2)), float(alpha),
-                           float(alpha * np.sqrt(tau2) / np.sqrt(n)), float(fraction), converged)
+    converged = bool(np.isfinite(tau2)) and (
+        alpha == low or abs(achieved - target) <= 1e-6 * max(target, 1e-300))
+    return Calibration(float(tau2), float(alpha), float(fraction), converged)
+
+
+def lasso_state_evolution(teacher, n: int, lam: float, noise: float) -> LassoFixedPoint:
+    """Fixed point of the LASSO state evolution for penalty lambda sqrt(d) |theta|_1, with
+    the finite-d empirical law of the teacher ``teacher`` = theta* (length d); solved by
+    :func:`calibrate`."""
+    theta = np.asarray(teacher, dtype=float)
+    d = theta.size
+    fit = calibrate(np.sqrt(n) * theta, np.ones(d), n / d, noise, lam * np.sqrt(d / n))
+    tau = np.sqrt(fit.tau2)
+    return LassoFixedPoint(float(fit.tau2 - noise), float(tau), fit.alpha,
+                           float(fit.alpha * tau / np.sqrt(n)), fit.active_fraction,
+                           fit.converged)
 
 
 def lasso_risk_curve(teacher, ns, lam: float, noise: float) -> list[LassoFixedPoint]:

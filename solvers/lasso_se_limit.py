@@ -26,9 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
-from .lasso_se import soft_threshold_mse
+from .lasso_se import calibrate
 
 
 @dataclass(frozen=True)
@@ -71,85 +71,23 @@ class LimitFixedPoint:
     converged: bool
 
 
-def _averages(x0, weights, d, tau, t):
-    mse, active = soft_threshold_mse(x0, tau, t)
-    return float(weights @ mse) / d, float(weights @ active) / d
-
-
-def _tau_squared(x0, weights, d, delta, noise, alpha):
-    def gap(tau2):
-        tau = np.sqrt(tau2)
-        return noise + _averages(x0, weights, d, tau, alpha * tau)[0] / delta - tau2
-
-    high = max(noise, float(weights @ x0**2) / d / delta, 1e-12) * 4 + 1.0
-    while gap(high) > 0:
-        high *= 4
-        if high > 1e30:
-            return np.inf
-    low = high / 2
-    while gap(low) < 0:
-        low /= 2
-        if low < 1e-300:
-            return 0.0
-    return optimize.brentq(gap, low, high, xtol=1e-300, rtol=1e-13, maxiter=300)
-
-
 def lasso_state_evolution_limit(gamma_or_teacher, d: float, n: float, lam: float,
                                 noise: float) -> LimitFixedPoint:
-    """Fixed point of the LASSO state evolution (lasso_se.lasso_state_evolution's equations)
-    for the teacher k^-gamma (a number) or a WeightedTeacher, at any d.
+    """Fixed point of the LASSO state evolution (lasso_se.lasso_state_evolution's equations,
+    solved by the same :func:`solvers.lasso_se.calibrate`) for the teacher k^-gamma (a
+    number) or a WeightedTeacher, at any d.
 
     lam = 0 gives the minimum-l1 interpolator (n < d) / least squares (n > d) limit.
     """
     teacher = (gamma_or_teacher if isinstance(gamma_or_teacher, WeightedTeacher)
                else power_law_teacher(float(gamma_or_teacher), int(d)))
     d = teacher.d
-    delta = n / d
-    x0, weights = np.sqrt(n) * teacher.values, teacher.weights
-    target = lam * np.sqrt(d / n)
-
-    def calibrated(alpha):
-        tau2 = _tau_squared(x0, weights, d, delta, noise, alpha)
-        if not np.isfinite(tau2) or tau2 == 0:
-            return tau2, np.nan, 0.0
-        tau = np.sqrt(tau2)
-        fraction = _averages(x0, weights, d, tau, alpha * tau)[1]
-        return tau2, alpha * tau * (1 - fraction / delta), fraction
-
-    low = 1e-8
-    if delta <= 1:
-        def excess(log_alpha):
-            tau2 = _tau_squared(x0, weights, d, delta, noise, np.exp(log_alpha))
-            if not np.isfinite(tau2) or tau2 == 0:
-                return 1.0
-            tau = np.sqrt(tau2)
-            return _averages(x0, weights, d, tau, np.exp(log_alpha) * tau)[1] / delta - 1
-        lo, hi = np.log(1e-8), np.log(50.0)
-        if excess(lo) > 0:
-            lo = optimize.brentq(excess, lo, hi, xtol=1e-13)
-        low = np.exp(lo) * (1 + 1e-10)
-    high = 50.0
-    while calibrated(high)[1] < target and high < 1e150:   # t/s can be a power of d
-        high *= 16
-    lo, hi = np.log(low), np.log(high)
-    if not target > calibrated(low)[1]:
-        alpha = low
-    else:
-        for _ in range(400):
-            mid = 0.5 * (lo + hi)
-            if calibrated(np.exp(mid))[1] < target:
-                lo = mid
-            else:
-                hi = mid
-            if hi - lo < 1e-12:
-                break
-        alpha = np.exp(0.5 * (lo + hi))
-    tau2, achieved, fraction = calibrated(alpha)
-    converged = bool(np.isfinite(tau2)) and (
-        alpha == low or abs(achieved - target) <= 1e-6 * max(target, 1e-300))
-    return LimitFixedPoint(float(tau2 - noise), float(np.sqrt(tau2)), float(alpha),
-                           float(alpha * np.sqrt(tau2) / np.sqrt(n)), float(fraction * d),
-                           converged)
+    fit = calibrate(np.sqrt(n) * teacher.values, teacher.weights, n / d, noise,
+                    lam * np.sqrt(d / n))
+    tau = np.sqrt(fit.tau2)
+    return LimitFixedPoint(float(fit.tau2 - noise), float(tau), fit.alpha,
+                           float(fit.alpha * tau / np.sqrt(n)), float(fit.active_fraction * d),
+                           fit.converged)
 
 
 def pure_noise_interpolation_risk(delta: float, noise: float) -> float:
