@@ -261,13 +261,21 @@ def _two_index_recovery(target: Target):
 
 @lru_cache(maxsize=64)
 def _radial_recovery(target: Target, conditional_mean_zero: bool):
-    """The first step by level sets along rays (derive.thresholds_radial): noiseless
-    continuous targets in 2 or 3 variables; None otherwise."""
+    """The first step by level sets along rays (derive.thresholds_radial, or
+    derive.thresholds_clipped when an outer clip gives the label atoms): noiseless continuous
+    targets in 2 or 3 variables; None otherwise."""
+    from .thresholds_clipped import clipped_recovery
     from .thresholds_radial import radial_recovery
 
     used = tuple(v for v in target.variables if v in target.expression.free_symbols)
     if float(target.noise) > 0 or not 2 <= len(used) <= 3:
         return None
+    # an outer clip (relu, max/min with a constant) gives the label atoms, which the plain
+    # radial engine does not integrate (derive.thresholds_clipped)
+    clipped = clipped_recovery(target.expression, used,
+                               conditional_mean_zero=conditional_mean_zero)
+    if clipped is not None:
+        return clipped
     return radial_recovery(target.expression, used,
                            conditional_mean_zero=conditional_mean_zero)
 
@@ -295,9 +303,23 @@ def _with_radial_threshold(target: Target, recovery):
         return replace(recovery, alpha_c=radial.alpha_c, error_bound=radial.error_bound,
                        reason=reason + "; directions from the filtration (top eigenspace of "
                                        "F not resolved)", certificate=radial.certificate)
+    following = recovery.following
+    if radial.easy_dimension < recovery.easy_dimension:
+        # the top eigenspace of F is a proper subspace of the filtration's easy step: the rest
+        # of that step is learned later, conditioned on the label and the directions found
+        # (its alpha_c from derive.grand_staircase_general / _pairs when they apply)
+        from .certificates import Certificate
+        from .grand_staircase import RecoveryStep
+
+        rest = recovery.easy_dimension - radial.easy_dimension
+        why = (f"the rest of the generative filtration's first easy step ({rest} of its "
+               f"{recovery.easy_dimension} directions): the top eigenspace of F at the first "
+               "threshold is smaller")
+        following = (RecoveryStep("easy", None, 0.0, rest, (), Certificate("undetermined", why),
+                                  why), *following)
     return replace(recovery, alpha_c=radial.alpha_c, error_bound=radial.error_bound,
                    easy_dimension=radial.easy_dimension, directions=radial.directions,
-                   reason=reason, certificate=radial.certificate)
+                   reason=reason, certificate=radial.certificate, following=following)
 
 
 def _single_index_leaps(information: ExponentResult, generative: ExponentResult) -> dict:

@@ -1,0 +1,193 @@
+"""First weak-recovery step of clipped targets y = phi(h(z)): labels with atoms.
+
+A label that is constant on a set of positive probability (relu(z1^2 + z2^2 - 1),
+max(z1 z2, 1), min(max(z1 z2, -1), 1), ...) has atoms, which the radial level-set engine
+(:mod:`derive.thresholds_radial`) does not integrate. When the atoms come from an outer clip,
+
+    y = phi(h(z)),  phi a composition of Max(c, .), Min(c, .) and affine maps u -> s u + t
+                    (s != 0, c, t constants),
+
+phi is monotone and constant exactly on h <= a and on h >= b, strictly monotone in between,
+for numbers a < b found by composing the layers (:func:`clip_form`; a = -oo or b = +oo when
+there is no such piece). Then, with G(y) = E[z z^T - I | y] (THEORY.md §5; Troiani, Dandi,
+Defilippis, Zdeborova, Loureiro, Krzakala, AISTATS 2025, arXiv:2405.15480):
+
+* for a < h < b the level sets of y are those of h (phi is injective there), so G and the
+  contributions to E_y[E[z|y]E[z|y]^T] and F(M) = E_y[G M G] are those of h's level sets
+  (both are invariant under a monotone relabelling);
+* each atom A = {h <= a} or {h >= b} is one label value with probability P_A, conditional
+  mean E[z 1_A] / P_A and G_A = E[(z z^T - I) 1_A] / P_A, contributing
+  E[z 1_A] E[z 1_A]^T / P_A and P_A G_A M G_A.
+
+The radial engine's sums p_h(y) E[h | y] for h = 1, z, z z^T - I on a label rule split at
+a and b (:func:`derive.levelsets_radial.radial_sums` with ``extra_singular``) give both:
+the nodes inside (a, b) are the continuous part, the weighted sums over the nodes below a
+(above b) are the atoms' moments. Same a-posteriori error bound as the radial engine
+(coarse against fine rule in every dimension, identity defects; for r = 3 the azimuthal
+factor); it is an estimate, not an enclosure.
+
+Checked (tests/test_thresholds_clipped.py) against closed forms: relu(|z|^2 - 1) through the
+law of chi^2_2, and max(z1 z2, 1), relu(z1 z2 - 1), clip(z1 z2, -1, 1) through the Bessel
+law of the product (p(t) = K_0(|t|)/pi, E[z1^2 | z1 z2 = t] = |t| K_1(|t|)/K_0(|t|)).
+
+>>> import sympy
+>>> z1, z2 = sympy.symbols("z1 z2", real=True)
+>>> clip_form(sympy.Max(0, z1**2 + z2**2 - 1))      # relu(|z|^2 - 1): h = |z|^2, a = 1
+(z1**2 + z2**2, 1, oo)
+>>> clip_form(2 * sympy.Min(1, sympy.Max(-1, z1 * z2)) + 3)
+(z1*z2, -1, 1)
+>>> clip_form(z1 * z2) is None
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy
+
+from .levelsets_radial import RadialSums, identity_defect, radial_sums
+from .thresholds import MultiWeakRecovery
+from .thresholds_radial import (
+    _DISCONTINUOUS,
+    AZIMUTH_FACTOR,
+    RULES,
+    RadialTotals,
+    _gradient,
+    _lambdified,
+    _wrap,
+    classify,
+    totals,
+)
+
+
+def _layer(expr):
+    """One monotone outer layer of expr: ("max" | "min", c, inner), ("affine", (s, t), inner),
+    or None."""
+    if isinstance(expr, (sympy.Max, sympy.Min)):
+        constant = [a for a in expr.args if not a.free_symbols]
+        inner = [a for a in expr.args if a.free_symbols]
+        if len(inner) == 1 and len(constant) == 1 and constant[0].is_real:
+            kind = "max" if isinstance(expr, sympy.Max) else "min"
+            return kind, constant[0], inner[0]
+        return None
+    if isinstance(expr, sympy.Add):
+        constant, inner = expr.as_independent(*expr.free_symbols, as_Add=True)
+        if constant != 0 and constant.is_real:
+            return "affine", (sympy.Integer(1), constant), inner
+    if isinstance(expr, sympy.Mul):
+        constant, inner = expr.as_independent(*expr.free_symbols, as_Add=False)
+        if constant != 1 and constant.is_real and constant != 0:
+            return "affine", (constant, sympy.Integer(0)), inner
+    return None
+
+
+def clip_form(expr):
+    """(h, a, b) with expr = phi(h), phi constant exactly on h <= a and on h >= b and strictly
+    monotone between (module docstring), or None when expr has no outer clip (a = -oo and
+    b = +oo) or the clips leave it constant."""
+    layers = []
+    inner = sympy.sympify(expr)
+    while (layer := _layer(inner)) is not None:
+        layers.append(layer)
+        inner = layer[2]
+    # inside out: on [a, b] the composition so far is s u + t (u = h)
+    a, b = -sympy.oo, sympy.oo
+    s, t = sympy.Integer(1), sympy.Integer(0)
+    for kind, value, _ in reversed(layers):
+        if kind == "affine":
+            scale, shift = value
+            s, t = scale * s, scale * t + shift
+            continue
+        cut = (value - t) / s          # where s u + t crosses the clip value
+        flat_below = (kind == "max") == bool(s > 0)
+        if flat_below:
+            a = sympy.Max(a, cut)
+        else:
+            b = sympy.Min(b, cut)
+        if not bool(a < b):
+            return None
+    if a == -sympy.oo and b == sympy.oo:
+        return None
+    return inner, a, b
+
+
+def clipped_totals(h, variables, a, b, rules=None, label: str = "h") -> RadialTotals | str:
+    """Totals (trivial matrix, F) of y = phi(h) with atoms {h <= a}, {h >= b} (module
+    docstring), with their a-posteriori bounds, or the reason they cannot be computed."""
+    variables = tuple(variables)
+    r = len(variables)
+    g = _lambdified(h, variables)
+    from .thresholds_homogeneous import _switches
+
+    kinks = tuple(_wrap(f) for f in _switches(h, variables))
+    gradient = _gradient(h, variables)
+    cuts = tuple(float(c) for c in (a, b) if c.is_finite)
+    coarse_rule, fine_rule = rules or RULES[r]
+    try:
+        coarse = radial_sums(g, r, coarse_rule, gradient, kinks, extra_singular=cuts)
+        fine = radial_sums(g, r, fine_rule, gradient, kinks, extra_singular=cuts)
+    except ValueError as exc:
+        return f"radial level sets of {label}: {exc}"
+    if fine.atom:
+        return (f"{label} itself is constant on a set of positive probability; only atoms "
+                "from an outer clip are integrated")
+    split_coarse = _with_atoms(coarse, a, b)
+    split_fine = _with_atoms(fine, a, b)
+    trivial_c, F_c = totals(split_coarse)
+    trivial, F = totals(split_fine)
+    defect = identity_defect(split_fine)
+    scale = max(1.0, float(np.max(np.abs(F))))
+    factor = AZIMUTH_FACTOR if r == 3 else 1.0
+    error = factor * float(np.max(np.abs(F - F_c))) + defect * scale + 1e-12
+    trivial_error = factor * float(np.max(np.abs(trivial - trivial_c))) + defect + 1e-12
+    method = (f"radial level sets of {label} split at its clip values "
+              f"{', '.join(str(c) for c in (a, b) if c.is_finite)}, atoms integrated "
+              f"({fine.ys.size} label nodes; identity defect {defect:.1e})")
+    return RadialTotals(trivial, F, trivial_error, error, method)
+
+
+def _with_atoms(sums: RadialSums, a, b) -> RadialSums:
+    """The label rule of h with the nodes below a and above b merged into one node each
+    (weight 1, carrying the atom's total p E[h 1_A])."""
+    ys = np.asarray(sums.ys)
+    low = float(a) if a.is_finite else -np.inf
+    high = float(b) if b.is_finite else np.inf
+    inside = (ys > low) & (ys < high)
+    rows, nodes = [sums.sums[inside]], [ys[inside]]
+    weights = [np.asarray(sums.wy)[inside]]
+    for mask, value in ((ys <= low, low), (ys >= high, high)):
+        if mask.any():
+            atom = np.asarray(sums.wy)[mask] @ sums.sums[mask]
+            if atom[0] > 0:
+                rows.append(atom[None, :])
+                nodes.append(np.array([value]))
+                weights.append(np.ones(1))
+    return RadialSums(np.concatenate(nodes), np.concatenate(weights), np.concatenate(rows),
+                      sums.r, sums.pairs, False, sums.singular_values)
+
+
+def clipped_recovery(expr, variables, rules=None,
+                     conditional_mean_zero: bool = False) -> MultiWeakRecovery | None:
+    """The first weak-recovery step of a noiseless clipped target phi(h(z)) in 2 or 3
+    variables (module docstring), or None when expr is not of that form (no outer clip) or
+    h is discontinuous."""
+    variables = tuple(variables)
+    if len(variables) not in (2, 3):
+        return None
+    form = clip_form(expr)
+    if form is None:
+        return None
+    h, a, b = form
+    if h.has(*_DISCONTINUOUS) or not h.free_symbols:
+        return None
+    found = clipped_totals(h, variables, a, b, rules, label=str(h))
+    names = variables
+    if isinstance(found, str):
+        from .certificates import Certificate
+
+        return MultiWeakRecovery("undetermined", None, 0.0, 0, 0, found, (), names,
+                                 certificate=Certificate("undetermined", found))
+    return classify(found, len(variables), names, conditional_mean_zero)
+
+
+__all__ = ["clip_form", "clipped_recovery", "clipped_totals"]
