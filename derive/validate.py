@@ -607,8 +607,8 @@ def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
     In the falling part (i = 2, gamma = c mu_2 / E[psi_eta^2]) this is exactly
     C = L(eta) E[psi_eta^2] / (c E[psi_0^2]) with L(eta) = int dm mu_2 / (a m + b m^2) =
     (mu_2 / a) log(m_th (a + b m_0) / (m_0 (a + b m_th))) ~ log(mu_2 sqrt(d) / mu_3): the
-    log factor of the theory (log d at eta -> infinity, smaller near the transition, which
-    is why the raw slope is bent) times the second moment the step size pays. In the flat
+    log factor of the theory (log(m_th sqrt(d)) ~ log(d) / 2 once mu_2 >> mu_3 m_th,
+    smaller near the transition, which is why the raw slope is bent) times the second moment the step size pays. In the flat
     part (i = 3, gamma = c mu_3 d^-1/2 / E[psi^2] once mu_2 < mu_3 d^-1/2), C tends to a
     constant times E[psi_eta^2] / E[psi_0^2] as mu_2 -> 0 (L alone would vanish like
     mu_2 sqrt(d) / mu_3; dividing by the i = 3 term instead keeps C bounded); near the
