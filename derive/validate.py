@@ -20,8 +20,9 @@ Algorithms and what is measured (conventions in the solver modules' docstrings):
 * ``alternating``: layer-wise SGD (:mod:`solvers.alternating`, Tsiolis, Mousavi-Hosseini,
   Erdogdu 2025) over a grid of inner rates eta at ONE d; samples to weak recovery per eta,
   the log-log slope against eta on the part where e(kappa) of :mod:`derive.lr_phase`
-  (eta = d^{-kappa}) falls, and the slope on the flat part, against -de/dkappa there
-  (:func:`_validate_alternating`). Simulated by default with the exact overlap chain of
+  (eta = d^{-kappa}) falls, and the slope on the flat part, against -de/dkappa there, each
+  of T / C(eta) with C the log and O(1) factors of the theory computed from the drift
+  coefficients (the raw slope of T is reported beside it; :func:`_validate_alternating`). Simulated by default with the exact overlap chain of
   :mod:`solvers.overlap_chain` (three random numbers per step, so d in the thousands);
 * ``spectral``: the spectral estimator with a preprocessing T(y) (:mod:`solvers.spectral`)
   over a grid of alpha = n/d, against alpha_c of the weak-recovery claim; T(y) is the
@@ -394,10 +395,18 @@ def compute_point(params: dict) -> dict:
 
 # ------------------------------------------------------------ alternating: sweep over eta
 
-#: E[psi_eta^2] / E[psi_0^2] above which a point leaves the regime of the prediction
-SECOND_MOMENT_LIMIT = 1.5
-#: a point belongs to a part only if the runner-up term's T is this many times slower
-TRANSITION_RATIO = 10.0
+#: a point leaves the regime of the prediction ("beyond") where the local slope
+#: d log E[psi_eta^2] / d log eta exceeds this: T = min_i mu_i^-2 d^max(i-1,1) treats
+#: E[psi^2] as O(1), and the correction C(eta) divides it out, but once E[psi^2] varies
+#: faster than eta^1 it carries more than half of the eta^-2 of the falling part (for He3
+#: with tanh, E[psi_eta^2] = E[psi_0^2] (1 + k eta^2) exactly, so the limit is E = 2 E_0)
+SECOND_MOMENT_SLOPE_LIMIT = 1.0
+#: the leading mu_i(eta) / eta^p must be within this relative distance of its eta -> 0
+#: limit (p its lowest eta-power, derive.lr_phase), so that mu_i^-2 falls as eta^-2p
+MU_POWER_TOLERANCE = 0.05
+#: the escape time of the truncated drift (solvers.alternating.escape_samples) must be within
+#: this relative distance of the full drift ODE (solvers.alternating.mean_field_samples)
+ESCAPE_TOLERANCE = 0.10
 #: drift coefficients mu_1 ... mu_ORDERS examined for the leading term
 ORDERS = 6
 #: the chain stops once this fraction of every eta's replicas has recovered (the median and
@@ -405,12 +414,19 @@ ORDERS = 6
 ALTERNATING_STOP = 0.8
 #: the student the simulation trains (and for which e(kappa) is derived)
 ALTERNATING_STUDENT = "tanh(z)"
+#: default eta grid: log-spaced from DEFAULT_ETA_LOW d^-1/2 to the second-moment limit
+DEFAULT_ETA_LOW = 0.08
+DEFAULT_ETA_COUNT = 9
 
 
 @dataclass(frozen=True)
 class EtaFit:
-    """Slope of log(median samples) against log eta on one part of the eta grid, with its
-    percentile-bootstrap 95% interval (:func:`solvers.alternating.eta_slope`)."""
+    """Slope of log(median samples / C(eta)) against log eta on one part of the eta grid,
+    with its percentile-bootstrap 95% interval (:func:`solvers.alternating.eta_slope`), and
+    the same for the raw samples (:func:`_validate_alternating` defines C).
+
+    ``exponent``/``ci``/``verdict`` are those of the corrected samples T / C; ``raw_*`` those
+    of T itself (reported, not part of the verdict)."""
 
     part: str  # "falling" | "flat"
     exponent: float
@@ -423,21 +439,37 @@ class EtaFit:
     #: slope of the drift-ODE samples (noise neglected) over the same etas: a finite-d
     #: reference, not part of the verdict (solvers.alternating.mean_field_samples)
     mean_field: float | None = None
+    raw_exponent: float = math.nan
+    raw_ci: tuple[float, float] = (math.nan, math.nan)
+    #: slope of T_ODE / C over the same etas (-2 exactly where C captures the ODE)
+    mean_field_corrected: float | None = None
+    corrections: tuple[float, ...] = ()
+    #: order i of the leading term, its eta-power p, and max |mu_i(eta)/eta^p / limit - 1|
+    order: int | None = None
+    power: int | None = None
+    mu_deviation: float | None = None
 
     def to_dict(self) -> dict:
         def number(v):
-            return float(v) if math.isfinite(v) else None
-        return {"variable": "eta", "part": self.part, "exponent": number(self.exponent),
+            return None if v is None or not math.isfinite(v) else float(v)
+        return {"variable": "eta", "part": self.part, "quantity": "T / C(eta)",
+                "exponent": number(self.exponent),
                 "ci": [number(v) for v in self.ci], "etas": list(self.etas),
                 "predicted": self.predicted, "verdict": self.verdict,
-                "mean_field_slope": None if self.mean_field is None
-                else number(self.mean_field),
+                "raw": {"quantity": "T", "exponent": number(self.raw_exponent),
+                        "ci": [number(v) for v in self.raw_ci]},
+                "mean_field_slope": number(self.mean_field),
+                "mean_field_corrected_slope": number(self.mean_field_corrected),
+                "correction": [float(c) for c in self.corrections],
+                "leading_order": self.order, "eta_power": self.power,
+                "mu_power_deviation": number(self.mu_deviation),
                 "bootstrap": self.bootstrap, "seed": self.seed, "confidence": 0.95}
 
 
 @dataclass(frozen=True)
 class AlternatingFit:
-    """The falling part's fit (``exponent``, ``ci``: the issue's ``fit``) and the flat one."""
+    """The falling part's fit (``exponent``, ``ci``: the issue's ``fit``, of the corrected
+    samples T / C) and the flat one."""
 
     falling: EtaFit | None
     flat: EtaFit | None
@@ -482,11 +514,23 @@ def _positive_grid(text, flag: str, spacing) -> tuple[float, ...]:
     return values
 
 
-def _eta_grid(text, d: int) -> tuple[float, ...]:
-    """LOW:HIGH:COUNT (log-spaced) or a comma list; default 0.25 d^{-1/2} ... 0.08 (8)."""
-    if text is None:
-        return tuple(float(e) for e in np.geomspace(0.25 / math.sqrt(d), 0.08, 8))
-    return tuple(sorted(set(_positive_grid(text, "--eta", np.geomspace))))
+def _eta_grid(text, d: int, second_moment_slope=None) -> tuple[float, ...]:
+    """LOW:HIGH:COUNT (log-spaced) or a comma list; by default DEFAULT_ETA_COUNT log-spaced
+    rates from DEFAULT_ETA_LOW d^{-1/2} (below the transition of e(kappa), for the flat part)
+    to 0.95 times the largest eta (at most 0.25) where ``second_moment_slope(eta)`` (the
+    local slope of E[psi_eta^2]) stays within SECOND_MOMENT_SLOPE_LIMIT (for He3 with tanh
+    at d = 1024: 0.0025 ... 0.100, four flat and five falling points)."""
+    if text is not None:
+        return tuple(sorted(set(_positive_grid(text, "--eta", np.geomspace))))
+    low = DEFAULT_ETA_LOW / math.sqrt(d)
+    top = 0.25
+    if second_moment_slope is not None:
+        for eta in np.geomspace(low, 0.25, 200):
+            if second_moment_slope(float(eta)) > SECOND_MOMENT_SLOPE_LIMIT:
+                top = 0.95 * float(eta)
+                break
+    top = max(top, 4 * low)
+    return tuple(float(e) for e in np.geomspace(low, top, DEFAULT_ETA_COUNT))
 
 
 def _leading_terms(mu, d: int) -> tuple[int | None, float]:
@@ -503,13 +547,15 @@ def _leading_terms(mu, d: int) -> tuple[int | None, float]:
     return costs[0][1], ratio
 
 
-def _crossings(coefficients_at, d: int, low: float, high: float) -> list[float]:
-    """Rates eta in [low, high] where the leading order of :func:`_leading_terms` changes
-    (on a log grid of 400 points: a resolution of about 2% in eta)."""
+def _leading_along(coefficients_at, d: int, low: float, high: float):
+    """(crossings, orders): the rates eta in [low, high] where the leading order of
+    :func:`_leading_terms` changes (on a log grid of 400 points: a resolution of about 2% in
+    eta), and the set of orders that lead somewhere on it."""
     grid = np.geomspace(low, high, 400)
     leading = [_leading_terms(coefficients_at(e).mu, d)[0] for e in grid]
-    return [float(np.sqrt(grid[k] * grid[k + 1])) for k in range(len(grid) - 1)
-            if leading[k] != leading[k + 1]]
+    crossings = [float(np.sqrt(grid[k] * grid[k + 1])) for k in range(len(grid) - 1)
+                 if leading[k] != leading[k + 1]]
+    return crossings, tuple(sorted({i for i in leading if i is not None}))
 
 
 def _part_verdict(fit_slope, ci, predicted) -> str:
@@ -522,30 +568,75 @@ def _part_verdict(fit_slope, ci, predicted) -> str:
             else "inconsistent")
 
 
+def _log_slope(xs, ys) -> float | None:
+    if len(xs) < 2 or not all(y is not None and math.isfinite(y) and y > 0 for y in ys):
+        return None
+    return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
+
+
 def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
                           options) -> Evidence:
     """Alternating layer-wise SGD over a grid of eta at one d (module docstring).
 
-    Prediction (Tsiolis et al. 2025): T(eta) = min_i mu_i(eta)^-2 d^max(i-1,1) (a log d for
-    i = 2), mu_i(eta) the drift coefficients of the update (computed by quadrature,
-    :func:`solvers.alternating.drift_coefficients`, for the simulated tanh student). The
-    leading order i at each eta gives the predicted slope of log T against log eta,
-    -2 j_i with j_i the lowest power of eta in mu_i (from :func:`derive.lr_phase.
-    learning_rate_phase`, whose e(kappa), eta = d^-kappa, is the same statement in
-    exponents: for He3, e = min(2, 1 + 2 kappa), so the slope is -2 above the transition
-    and 0 below; the transition sits at eta ~ |mu_3| / (mu_2'(0) sqrt(d)), the d^-1/2 of
-    e(kappa) with the constant the mu's give). A point counts in a part only if the
-    runner-up term is TRANSITION_RATIO times slower (else "transition"), and only while
-    E[psi_eta^2] <= SECOND_MOMENT_LIMIT E[psi_0^2] (the formula treats E[psi^2] as O(1);
-    else "beyond"). The falling part (steepest predicted slope < 0) and the flat part
-    (predicted 0) are fitted separately when they have at least 3 points; the verdict is
-    "inconsistent" if a tested part's 95% interval (widened by solvers.fit.SYSTEMATIC)
-    misses its slope, "inconclusive" if the falling part is untested or an interval is
-    wider than 1 or unbounded, else "consistent".
+    Prediction (Tsiolis et al. 2025, arXiv:2510.21020): T(eta) = min_i mu_i(eta)^-2
+    d^max(i-1,1) up to log factors (a log d for i = 2), mu_i(eta) the drift coefficients of
+    the update (by quadrature, :func:`solvers.alternating.drift_coefficients`, for the
+    simulated tanh student). The leading order i at each eta (:func:`_leading_terms`) gives
+    the predicted slope of log T against log eta, -2 p_i with p_i the lowest power of eta in
+    mu_i (from :func:`derive.lr_phase.learning_rate_phase`, whose e(kappa), eta = d^-kappa,
+    is the same statement in exponents: for He3, e = min(2, 1 + 2 kappa), so -2 above the
+    transition ("falling") and 0 below ("flat"); the transition sits at eta ~ |mu_3|
+    sqrt(log d / d) / mu_2'(0), the d^-1/2 of e(kappa) with the constants of the mu's).
+
+    The log factor and the O(1) factor, derived (not fitted). With m = w.w* and the
+    outer step gamma (the best-gamma rule, gamma = c max_i |mu_i| d^-max(i-2,0)/2 /
+    E[psi_eta^2]), the overlap moves on average by (gamma / d) (sum_i mu_i m^(i-1) -
+    gamma E[psi_eta^2] m / 2) per sample (drift minus mean retraction), so the escape from
+    m_0 = d^-1/2 to the threshold m_th takes
+
+        T_esc(eta) = (d / gamma) int_{m_0}^{m_th} dm / (sum_{i in I} mu_i m^(i-1)
+                                                        - gamma E[psi_eta^2] m / 2)
+
+    samples (:func:`solvers.alternating.escape_samples`), I the orders that lead somewhere
+    on the eta axis (He3: I = {2, 3}, the two-term escape of dm/dt ∝ a m + b m^2 with
+    a = mu_2 - gamma E[psi^2] / 2, b = mu_3). The theory's term for the leading order is
+    T_i(eta) = d^max(i-1,1) E[psi_0^2] / mu_i(eta)^2 (no log); the correction is
+
+        C(eta) = T_esc(eta) / T_i(eta).
+
+    In the falling part (i = 2, gamma = c mu_2 / E[psi_eta^2]) this is exactly
+    C = L(eta) E[psi_eta^2] / (c E[psi_0^2]) with L(eta) = int dm mu_2 / (a m + b m^2) =
+    (mu_2 / a) log(m_th (a + b m_0) / (m_0 (a + b m_th))) ~ log(mu_2 sqrt(d) / mu_3): the
+    log factor of the theory (log(m_th sqrt(d)) ~ log(d) / 2 once mu_2 >> mu_3 m_th,
+    smaller near the transition, which is why the raw slope is bent) times the second moment the step size pays. In the flat
+    part (i = 3, gamma = c mu_3 d^-1/2 / E[psi^2] once mu_2 < mu_3 d^-1/2), C tends to a
+    constant times E[psi_eta^2] / E[psi_0^2] as mu_2 -> 0 (L alone would vanish like
+    mu_2 sqrt(d) / mu_3; dividing by the i = 3 term instead keeps C bounded); near the
+    transition it removes the speed-up by the mu_2 m term, O(mu_2 sqrt(d) / mu_3). The
+    corrected samples T / C = T_i (T / T_esc) then have the predicted slope -2 p_i exactly
+    where the measured T follows the escape time; the verdict of each part fits log(T / C)
+    against log eta with the bootstrap of :func:`solvers.alternating.eta_slope` (C is
+    deterministic, so the replicas are resampled as before). The raw slope of T and the
+    slope of the drift ODE (:func:`solvers.alternating.mean_field_samples`, and of T_ODE / C)
+    on the same etas are reported beside it.
+
+    Which points are fitted. A point is "beyond" where d log E[psi_eta^2] / d log eta >
+    SECOND_MOMENT_SLOPE_LIMIT; "unmodelled" where no leading term is known, where the
+    leading mu_i(eta) / eta^p_i is more than MU_POWER_TOLERANCE from its eta -> 0 limit
+    (so that T_i does not fall as eta^-2p_i), or where T_esc is infinite or more than
+    ESCAPE_TOLERANCE from the drift ODE (orders outside I matter); else "flat" (p_i = 0) or
+    "falling" (the steepest predicted slope; a less steep one is "other"). The TRANSITION_RATIO
+    rule of earlier versions (runner-up term 10 times slower) is gone: the points where the
+    runner-up term still contributes are modelled by T_esc. Each part is fitted when it has
+    at least 3 points; the verdict is "inconsistent" if a tested part's 95% interval
+    (widened by solvers.fit.SYSTEMATIC) misses its slope, "inconclusive" if the falling
+    part is untested or an interval is wider than 1 or unbounded, else "consistent".
     """
     from solvers.alternating import (
         alternating_update,
         drift_coefficients,
+        escape_correction,
+        escape_samples,
         eta_slope,
         mean_field_samples,
     )
@@ -558,7 +649,8 @@ def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
     if len(ds) != 1:
         raise DeriveError("--algorithm alternating sweeps eta at one d: give a single --d")
     d = ds[0]
-    etas = _eta_grid(options.get("etas"), d)
+    if options.get("etas") is not None:
+        _eta_grid(options.get("etas"), d)     # bad grids fail before any quadrature
     phase = learning_rate_phase(analysis, "alternating", student=ALTERNATING_STUDENT)
     if phase.exponent is None or phase.valid_range is None:
         raise DeriveError(f"e(kappa) is undetermined for this target: {phase.reason}")
@@ -571,9 +663,7 @@ def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
                           "--backend torch")
     threshold = float(options.get("threshold") or 0.5)
     budget = float(options.get("budget") or 50.0)
-    kappas = [-math.log(e) / math.log(d) for e in etas]
-    top = max(float(phase.at(k)) for k in kappas if k >= 0) if min(kappas) >= 0 else 2.0
-    cap = int(budget * d ** top * (math.log(d) if phase.log_intervals else 1.0))
+    gamma_factor = float(options.get("gamma_factor") or 1.0)
 
     link = numpy_scalar_link(target)
     student, student_derivative = np.tanh, lambda v: 1.0 / np.cosh(v) ** 2
@@ -583,40 +673,81 @@ def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
         return drift_coefficients(link, alternating_update(student, student_derivative, eta,
                                                            a0=a0), orders=ORDERS)
 
+    def second_moment_slope(eta, h=1e-2):
+        up, down = coefficients_at(eta * (1 + h)), coefficients_at(eta * (1 - h))
+        return (math.log(up.second_moment / down.second_moment)
+                / math.log((1 + h) / (1 - h)))
+
+    etas = _eta_grid(options.get("etas"), d, second_moment_slope)
+    kappas = [-math.log(e) / math.log(d) for e in etas]
+    top = max(float(phase.at(k)) for k in kappas if k >= 0) if min(kappas) >= 0 else 2.0
+    cap = int(budget * d ** top * (math.log(d) if phase.log_intervals else 1.0))
+
     moments = [coefficients_at(e) for e in (0.0, *etas)]
     base = moments[0].second_moment
     ratios = [m.second_moment / base for m in moments[1:]]
+    moment_slopes = [second_moment_slope(e) for e in etas]
     powers = {t.order: t.power for t in phase.leading_terms()}
     leading = [_leading_terms(m.mu, d) for m in moments[1:]]
     slopes = [None if i is None or i not in powers else -2.0 * powers[i]
               for i, _ in leading]
-    transitions = _crossings(coefficients_at, d, min(etas) / 10, max(etas) * 10)
+    transitions, modelled = _leading_along(coefficients_at, d, min(etas) / 10,
+                                           max(etas) * 10)
+    # eta -> 0 limit of mu_i(eta) / eta^p (psi is a polynomial in eta: a tiny eta gives it)
+    tiny = 1e-7
+    limits = {i: coefficients_at(tiny if p > 0 else 0.0).mu[i - 1] / tiny**p
+              for i, p in powers.items() if i <= ORDERS}
 
     params = {"algorithm": "alternating", "target": target.text, "d": d, "etas": list(etas),
               "replicas": replicas, "seed": _seed_for(seed, d), "max_samples": cap,
               "threshold": threshold, "noise": float(target.noise), "backend": backend,
               "start_overlap": 1.0, "stop_fraction": ALTERNATING_STOP, "simulation": simulation,
-              "gamma_factor": float(options.get("gamma_factor") or 1.0), "a0": a0}
+              "gamma_factor": gamma_factor, "a0": a0}
     result = run_sweep([params], compute_point, **_sweep_options(options))[0]
+    start = 1.0 / math.sqrt(d)
     mean_field = [mean_field_samples(link, alternating_update(student, student_derivative, e,
                                                               a0=a0),
-                                     d, g, 1.0 / math.sqrt(d), threshold, points=200)
+                                     d, g, start, threshold, points=200)
                   for e, g in zip(etas, result["gammas"])]
+    escape = [escape_samples(m.mu, m.second_moment, d, g, start, threshold, orders=modelled)
+              if start < threshold else math.inf
+              for m, g in zip(moments[1:], result["gammas"])]
+    corrections, mu_ratios = [], []
+    for k, (i, _) in enumerate(leading):
+        if i is None or i not in limits or limits[i] == 0:
+            corrections.append(math.nan)
+            mu_ratios.append(math.nan)
+            continue
+        mu_i = moments[k + 1].mu[i - 1]
+        mu_ratios.append(mu_i / etas[k] ** powers[i] / limits[i])
+        corrections.append(escape_correction(
+            moments[k + 1].mu, moments[k + 1].second_moment, base, d,
+            result["gammas"][k], i, start, threshold, modelled)
+            if start < threshold else math.nan)
     samples = [np.array([np.inf if v is None else v for v in row], dtype=float)
                for row in result["samples"]]
     bootstrap = int(options.get("bootstrap") or 2000)
     stats = median_points([d] * len(etas), samples, bootstrap, seed)
 
-    roles = []
-    for slope, ratio, (_, gap) in zip(slopes, ratios, leading):
-        if slope is None or gap < TRANSITION_RATIO:
-            roles.append("transition")
-        elif ratio > SECOND_MOMENT_LIMIT:
-            roles.append("beyond")
-        elif slope == 0:
-            roles.append("flat")
+    roles, reasons = [], []
+    for k, slope in enumerate(slopes):
+        agreement = (escape[k] / mean_field[k]
+                     if math.isfinite(escape[k]) and math.isfinite(mean_field[k]) else math.nan)
+        if slope is None:
+            role, reason = "unmodelled", "no leading term of e(kappa) at this eta"
+        elif moment_slopes[k] > SECOND_MOMENT_SLOPE_LIMIT:
+            role, reason = "beyond", (f"d log E[psi^2] / d log eta = {moment_slopes[k]:.2f} > "
+                                      f"{SECOND_MOMENT_SLOPE_LIMIT:g}")
+        elif not abs(mu_ratios[k] - 1) <= MU_POWER_TOLERANCE:
+            role, reason = "unmodelled", (f"mu_i(eta) / eta^p is {mu_ratios[k]:.3f} times its "
+                                          f"eta -> 0 limit")
+        elif not abs(agreement - 1) <= ESCAPE_TOLERANCE:
+            role, reason = "unmodelled", (f"escape time of orders {list(modelled)} is "
+                                          f"{agreement:.3f} times the drift ODE")
         else:
-            roles.append("falling")
+            role, reason = ("flat" if slope == 0 else "falling"), None
+        roles.append(role)
+        reasons.append(reason)
     steepest = min((s for s, r in zip(slopes, roles) if r == "falling"), default=None)
     if steepest is not None:
         roles = ["falling" if r == "falling" and s == steepest else
@@ -626,14 +757,19 @@ def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
         chosen = [i for i, r in enumerate(roles) if r == part]
         if len(chosen) < 3:
             return None
-        slope, ci = eta_slope([etas[i] for i in chosen], [samples[i] for i in chosen],
+        x = [etas[i] for i in chosen]
+        scale = [corrections[i] for i in chosen]
+        slope, ci = eta_slope(x, [samples[i] / corrections[i] for i in chosen],
                               bootstrap, seed)
+        raw, raw_ci = eta_slope(x, [samples[i] for i in chosen], bootstrap, seed)
         reference = [mean_field[i] for i in chosen]
-        mean_field_slope = (float(np.polyfit(np.log([etas[i] for i in chosen]),
-                                             np.log(reference), 1)[0])
-                            if all(math.isfinite(t) for t in reference) else None)
-        return EtaFit(part, slope, ci, tuple(etas[i] for i in chosen), predicted,
-                      _part_verdict(slope, ci, predicted), bootstrap, seed, mean_field_slope)
+        order = leading[chosen[0]][0]
+        return EtaFit(part, slope, ci, tuple(x), predicted,
+                      _part_verdict(slope, ci, predicted), bootstrap, seed,
+                      _log_slope(x, reference), raw, raw_ci,
+                      _log_slope(x, [t / c for t, c in zip(reference, scale)]), tuple(scale),
+                      order, powers.get(order),
+                      max(abs(mu_ratios[i] - 1) for i in chosen))
 
     falling = None if steepest is None else part_fit("falling", steepest)
     flat = part_fit("flat", 0.0)
@@ -647,15 +783,25 @@ def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
     else:
         verdict_text = "consistent"
 
+    def finite(v):
+        return float(v) if v is not None and math.isfinite(v) else None
+
     points = []
     for i, eta in enumerate(etas):
         point = stats[i].to_dict()
+        correction = finite(corrections[i])
         point.update({"eta": eta, "kappa": kappas[i], "predicted_slope": slopes[i],
                       "leading_order": leading[i][0], "runner_up_ratio": leading[i][1],
-                      "mean_field": mean_field[i] if math.isfinite(mean_field[i]) else None,
+                      "mean_field": finite(mean_field[i]), "escape": finite(escape[i]),
+                      "correction": correction,
+                      "corrected_median": (None if correction is None or point["median"] is None
+                                           else point["median"] / correction),
+                      "mu_power_ratio": finite(mu_ratios[i]),
                       "mu": list(moments[i + 1].mu),
-                      "part": roles[i], "gamma": result["gammas"][i],
-                      "second_moment_ratio": ratios[i]})
+                      "part": roles[i], "excluded_because": reasons[i],
+                      "gamma": result["gammas"][i],
+                      "second_moment_ratio": ratios[i],
+                      "second_moment_slope": moment_slopes[i]})
         points.append(point)
     return Evidence(
         algorithm="alternating", target=target.text,
@@ -665,6 +811,12 @@ def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
                     "e_kappa_piecewise": str(phase.piecewise),
                     "transitions_eta": transitions,
                     "eta_exponent_falling": steepest, "eta_exponent_flat": 0.0,
+                    "escape_orders": list(modelled),
+                    "mu_limits": {str(i): float(v) for i, v in limits.items()},
+                    "correction": "C(eta) = T_esc(eta) / (d^max(i-1,1) E[psi_0^2] / "
+                                  "mu_i(eta)^2), T_esc the escape time of the drift "
+                                  "truncated to the escape orders (with the mean "
+                                  "retraction), i the leading order",
                     "student": ALTERNATING_STUDENT, "lr_phase_source": phase.source},
         verdict=verdict_text,
         settings={"d": [d], "etas": list(etas), "replicas": replicas, "threshold": threshold,
@@ -676,13 +828,24 @@ def _validate_alternating(analysis, ds, replicas, seed, backend, prediction,
                              "point below the threshold can stop the run)",
                   "gamma_rule": "gamma = gamma_factor * max_i |mu_i| d^-max(i-2,0)/2 / "
                                 "E[psi^2] (solvers.alternating)",
-                  "gamma_factor": params["gamma_factor"],
+                  "gamma_factor": gamma_factor,
                   "start": "m_0 = 1 / sqrt(d)",
                   "stop_fraction": f"{ALTERNATING_STOP} of the replicas of every eta",
-                  "second_moment_limit": SECOND_MOMENT_LIMIT,
-                  "transition_ratio": TRANSITION_RATIO, "orders": ORDERS,
-                  "rule": "slope of log median T against log eta per part; consistent if the "
-                          "95% interval widened by 0.15 contains -de/dkappa"},
+                  "second_moment_slope_limit": SECOND_MOMENT_SLOPE_LIMIT,
+                  "mu_power_tolerance": MU_POWER_TOLERANCE,
+                  "escape_tolerance": ESCAPE_TOLERANCE, "orders": ORDERS,
+                  "parts_rule": "falling/flat: the leading term of min_i mu_i^-2 d^max(i-1,1) "
+                                "(log d for i = 2) has eta-power p > 0 / p = 0; excluded "
+                                "where d log E[psi^2]/d log eta > the second-moment slope "
+                                "limit (beyond), where mu_i/eta^p is off its eta -> 0 limit "
+                                "by more than the mu tolerance, or where the escape time is "
+                                "off the drift ODE by more than the escape tolerance "
+                                "(unmodelled)",
+                  "rule": "slope of log(median T / C(eta)) against log eta per part (C: the "
+                          "log and O(1) factors, prediction.correction); consistent if the "
+                          "95% bootstrap interval widened by 0.15 contains -2p (the "
+                          "eta-power of mu_i^-2); the raw slope of T and the drift-ODE "
+                          "slopes are reported, not part of the verdict"},
         seeds={"seed": seed, "per_d": {str(d): params["seed"]}},
         backend=backend, versions=_versions(backend),
         raw={"per_d": [{"d": d, **result}]},
@@ -1001,7 +1164,7 @@ def _plot_alternating(ax, evidence: Evidence) -> None:
         return np.array([np.nan if p[name] is None else p[name] for p in points], dtype=float)
 
     med, low, high = column("median"), column("low"), column("high")
-    for part, marker in (("falling", "o"), ("flat", "s"), ("transition", "^"),
+    for part, marker in (("falling", "o"), ("flat", "s"), ("unmodelled", "^"),
                          ("beyond", "x"), ("other", "d")):
         mask = np.array([p["part"] == part for p in points])
         if mask.any():
@@ -1014,8 +1177,17 @@ def _plot_alternating(ax, evidence: Evidence) -> None:
         chosen = np.array([p["eta"] in fit.etas for p in points])
         x = etas[chosen]
         centre_x, centre_y = np.exp(np.mean(np.log(x))), np.exp(np.mean(np.log(med[chosen])))
+        if math.isfinite(fit.raw_exponent):
+            ax.plot(x, centre_y * (x / centre_x) ** fit.raw_exponent, "-", lw=0.8,
+                    label=f"{fit.part}, raw T: eta^{fit.raw_exponent:.2f}")
+        # T / C, scaled to the same geometric mean as T on these etas (C is dimensionless)
+        corrected = med[chosen] / np.array(fit.corrections)
+        shift = centre_y / np.exp(np.mean(np.log(corrected)))
+        ax.plot(x, corrected * shift, "o", mfc="none", color="black", ms=7,
+                label=f"{fit.part}: T/C (scaled)")
         ax.plot(x, centre_y * (x / centre_x) ** fit.exponent, "-",
-                label=f"{fit.part}: eta^{fit.exponent:.2f} [{fit.ci[0]:.2f}, {fit.ci[1]:.2f}]")
+                label=f"{fit.part}, T/C: eta^{fit.exponent:.2f} "
+                      f"[{fit.ci[0]:.2f}, {fit.ci[1]:.2f}]")
         ax.plot(x, centre_y * (x / centre_x) ** fit.predicted, "--", color="gray",
                 label=f"predicted eta^{fit.predicted:g}")
     for t in evidence.prediction.get("transitions_eta", []):
@@ -1111,24 +1283,39 @@ def _alternating_lines(evidence: Evidence) -> list[str]:
         return "inf" if v is None else f"{v:.4g}"
 
     lines = [(f"{'d':>6}  {'eta':>9}  {'kappa':>6}  {'median':>10}  {'95% interval':>24}  "
-             f"{'reached':>7}  {'E[psi^2]':>8}  part")]
+              f"{'reached':>7}  {'E[psi^2]':>8}  {'C(eta)':>7}  {'T/C':>9}  part")]
     for p in evidence.points:
+        c = p.get("correction")
         lines.append(f"{p['d']:>6}  {p['eta']:>9.4g}  {p['kappa']:>6.3f}  {show(p['median']):>10}"
                      f"  {'[' + show(p['low']) + ', ' + show(p['high']) + ']':>24}  "
                      f"{str(p['reached']) + '/' + str(p['replicas']):>7}  "
-                     f"{p['second_moment_ratio']:>8.2f}  {p['part']}")
+                     f"{p['second_moment_ratio']:>8.2f}  {'-' if c is None else f'{c:.3g}':>7}"
+                     f"  {show(p.get('corrected_median')):>9}  {p['part']}"
+                     + (f" ({p['excluded_because']})" if p.get("excluded_because") else ""))
     lines.append("")
     for fit, name in ((evidence.fit.falling, "falling"), (evidence.fit.flat, "flat")):
         if fit is None:
             lines.append(f"fit {name:<8}fewer than 3 points in this part: not tested")
             continue
-        lines.append(f"fit {name:<8}T ~ eta^{fit.exponent:.3f}, 95% bootstrap interval "
+        lines.append(f"fit {name:<8}T/C ~ eta^{fit.exponent:.3f}, 95% bootstrap interval "
                      f"[{fit.ci[0]:.3f}, {fit.ci[1]:.3f}] on eta = "
                      f"{', '.join(f'{e:.3g}' for e in fit.etas)}; predicted eta^{fit.predicted:g}:"
-                     f" {fit.verdict}")
+                     f" {fit.verdict} (the verdict uses T/C)")
+        lines.append(f"{'':12}raw T ~ eta^{fit.raw_exponent:.3f}, 95% bootstrap interval "
+                     f"[{fit.raw_ci[0]:.3f}, {fit.raw_ci[1]:.3f}] (not part of the verdict)")
         if fit.mean_field is not None:
-            lines.append(f"{'':12}finite-d reference (drift ODE, noise neglected, same etas): "
-                         f"eta^{fit.mean_field:.3f} (not part of the verdict)")
+            corrected = ("" if fit.mean_field_corrected is None
+                         else f", T_ODE/C ~ eta^{fit.mean_field_corrected:.3f}")
+            lines.append(f"{'':12}drift ODE (noise neglected, same etas): T_ODE ~ "
+                         f"eta^{fit.mean_field:.3f}{corrected} (not part of the verdict)")
+        if fit.order is not None:
+            lines.append(f"{'':12}leading term mu_{fit.order} ~ eta^{fit.power}: "
+                         f"mu_{fit.order}/eta^{fit.power} within {fit.mu_deviation:.1e} of its "
+                         f"eta -> 0 limit on these etas")
+    pred = evidence.prediction
+    if pred.get("correction"):
+        lines.append(f"correction  {pred['correction']}; escape orders "
+                     f"{pred.get('escape_orders')}")
     pred = evidence.prediction
     lines.append(f"prediction  T = d^e(kappa), eta = d^-kappa, e = {pred['e_kappa']} (student "
                  f"{pred['student']}; derive lr-phase) [{pred['key']}] {pred['source']}")

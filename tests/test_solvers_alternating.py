@@ -18,7 +18,10 @@ from solvers.alternating import (
     alternating_update,
     best_gamma_search,
     drift_coefficients,
+    escape_correction,
+    escape_samples,
     eta_sweep,
+    mean_field_samples,
     tanh_student,
 )
 from solvers.online import online_update, spherical_sgd
@@ -112,3 +115,59 @@ def test_eta_sweep_records_every_rate_and_fits_the_upper_part():
     expected = math.log(medians[2] / medians[1]) / math.log(3)
     assert sweep.slope == pytest.approx(expected)
     assert sweep.ci[0] <= sweep.slope <= sweep.ci[1]
+
+
+# ------------------------------------------------------- the theory's log and O(1) factor
+
+
+def test_escape_samples_is_the_two_term_closed_form():
+    # int dm / (a m + b m^2) = log(m / (a + b m)) / a (partial fractions), so with
+    # a = mu_2 - gamma E[psi^2] / 2 (mean retraction) and b = mu_3 the escape from m_0 to m_th
+    # takes (d / gamma) log(m_th (a + b m_0) / (m_0 (a + b m_th))) / a samples
+    mu, moment, d, gamma, m0 = (0.0, 0.3, -0.7, 5.0), 2.5, 4096, 0.05, 1 / 64
+    a, b = mu[1] - gamma * moment / 2, mu[2]
+    threshold = 0.15                         # below the zero m = -a / b = 0.34 of the drift
+    closed = d / gamma * math.log(threshold * (a + b * m0) / (m0 * (a + b * threshold))) / a
+    found = escape_samples(mu, moment, d, gamma, m0, threshold, orders=(2, 3))
+    assert found == pytest.approx(closed, rel=1e-6)
+    # past the zero of the drift the escape never ends
+    assert escape_samples(mu, moment, d, gamma, m0, 0.5, orders=(2, 3)) == math.inf
+
+
+def _ode_over_correction(d, etas, order):
+    s, ds = tanh_student()
+    base = drift_coefficients(he3, alternating_update(s, ds, 0.0, a0=-1.0),
+                              orders=3).second_moment
+    ode, corrections = [], []
+    for eta in etas:
+        update = alternating_update(s, ds, eta, a0=-1.0)
+        c = drift_coefficients(he3, update, orders=3)
+        gamma = c.gamma(d)
+        ode.append(mean_field_samples(he3, update, d, gamma, d**-0.5, 0.5, points=200))
+        corrections.append(escape_correction(c.mu, c.second_moment, base, d, gamma, order,
+                                             d**-0.5, 0.5, orders=(2, 3)))
+    x = np.log(etas)
+    return (np.polyfit(x, np.log(ode), 1)[0],
+            np.polyfit(x, np.log(np.array(ode) / np.array(corrections)), 1)[0])
+
+
+def test_correction_from_the_mus_turns_the_drift_ode_into_eta_to_the_minus_two():
+    # Tsiolis et al. 2025 (arXiv:2510.21020): T(eta) = min_i mu_i(eta)^-2 d^max(i-1,1) up
+    # to log factors; for He3 with tanh, mu_2(eta) = eta mu_2'(0) exactly (psi is linear in
+    # eta), so mu_2^-2 ~ eta^-2 above the transition (eta_c = 0.0022 at d = 65536, E[psi^2]
+    # within 2 E[psi_0^2] below eta = 0.105). The drift ODE (noise only through the mean
+    # retraction) bends away from -2 through the escape log and E[psi^2]; divided by C(eta),
+    # computed from the mu's alone, it has slope -2.
+    raw, corrected = _ode_over_correction(65536, np.geomspace(0.004, 0.1, 6), order=2)
+    assert raw > -1.6                                  # the bent raw slope (-1.52)
+    assert corrected == pytest.approx(-2.0, abs=0.05)
+
+
+def test_correction_keeps_the_flat_part_flat():
+    # below the transition the i = 3 term leads: T_3 = d^2 E[psi_0^2] / mu_3^2 does not
+    # depend on eta (mu_3 has no eta term: E[y^2 He_3] E[tanh tanh' He_2] = 0 by parity);
+    # the mu_2 m term still shortens the escape (raw ODE slope -0.53 here), C removes it
+    # and stays bounded as mu_2 -> 0
+    raw, corrected = _ode_over_correction(65536, np.geomspace(1e-4, 1.5e-3, 4), order=3)
+    assert raw < -0.3
+    assert corrected == pytest.approx(0.0, abs=0.05)

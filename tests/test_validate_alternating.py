@@ -105,3 +105,79 @@ def test_cli_json(cli, tmp_path):
     assert record["verdict"] in ("consistent", "inconsistent", "inconclusive")
     assert sorted(p.suffix for p in tmp_path.iterdir()) == [".json", ".pdf", ".png"]
     assert np.allclose([p["eta"] for p in record["points"]], [0.05, 0.1])
+
+
+# --------------------------------------------- the log and O(1) factor of the theory (C)
+
+
+@pytest.fixture(scope="module")
+def corrected():
+    from derive import analyze
+
+    # d = 64: transition at eta_c = 0.042 (above), E[psi^2] = 2 E[psi_0^2] at eta = 0.105
+    return validate(analyze("He3(z)"), "alternating", ds=(64,), replicas=6,
+                    etas=(0.003, 0.006, 0.012, 0.05, 0.07, 0.095), bootstrap=200)
+
+
+def test_corrected_fit_divides_by_the_escape_correction(corrected):
+    from solvers.alternating import escape_correction, eta_slope
+
+    record = json.loads(corrected.to_json())
+    points = record["points"]
+    assert [p["part"] for p in points] == ["flat"] * 3 + ["falling"] * 3
+    base = drift_coefficients(he3, alternating_update(*tanh_student(), 0.0, a0=-1.0),
+                              orders=6).second_moment
+    samples = [np.array([np.inf if v is None else v for v in row], dtype=float)
+               for row in record["raw"]["per_d"][0]["samples"]]
+    for p, rows in zip(points, samples):
+        # C = T_esc / T_i from the recorded mu's, second moment and gamma (identity)
+        second = p["second_moment_ratio"] * base
+        c = escape_correction(p["mu"], second, base, 64, p["gamma"], p["leading_order"],
+                              1 / 8, 0.5, orders=record["prediction"]["escape_orders"])
+        assert p["correction"] == pytest.approx(c, rel=1e-9)
+        assert p["corrected_median"] == pytest.approx(np.median(rows) / c, rel=1e-9)
+        assert p["mu_power_ratio"] == pytest.approx(1.0, abs=1e-6)  # mu_2 exactly linear
+    assert record["prediction"]["escape_orders"] == [2, 3]
+    for fit, chosen in ((record["fit"], slice(3, 6)), (record["fit"]["flat"], slice(0, 3))):
+        etas = [p["eta"] for p in points[chosen]]
+        corrections = [p["correction"] for p in points[chosen]]
+        slope, ci = eta_slope(etas, [s / c for s, c in zip(samples[chosen], corrections)],
+                              200, 0)
+        raw, raw_ci = eta_slope(etas, samples[chosen], 200, 0)
+        def shown(values):                     # JSON writes an unbounded end as null
+            return [v if math.isfinite(v) else None for v in values]
+
+        assert fit["exponent"] == pytest.approx(slope) and fit["ci"] == shown(ci)
+        assert fit["raw"]["exponent"] == pytest.approx(raw)
+        assert fit["raw"]["ci"] == shown(raw_ci)
+        assert fit["mean_field_slope"] is not None
+        assert fit["mean_field_corrected_slope"] is not None
+        assert fit["correction"] == pytest.approx(corrections)
+    assert record["fit"]["predicted"] == -2.0 and record["fit"]["flat"]["predicted"] == 0.0
+    assert record["fit"]["leading_order"] == 2 and record["fit"]["eta_power"] == 1
+    assert "T / C" in record["settings"]["rule"]
+    text = __import__("derive.validate", fromlist=["summary_table"]).summary_table(corrected)
+    assert "raw T ~ eta^" in text and "T/C ~ eta^" in text
+
+
+def test_default_grid_spans_the_flat_and_the_falling_part():
+    # He3 with tanh: psi = y a0 tanh' + eta y^2 tanh tanh', the cross term vanishes by parity
+    # (tanh tanh' odd, tanh' even), so E[psi_eta^2] = E[psi_0^2] (1 + k eta^2) and its log
+    # slope 2 k eta^2 / (1 + k eta^2) reaches the limit 1 at eta = 1 / sqrt(k)
+    from derive.validate import _eta_grid, _leading_terms
+
+    s, ds = tanh_student()
+
+    def coefficients(eta):
+        return drift_coefficients(he3, alternating_update(s, ds, eta, a0=-1.0), orders=6)
+
+    k = coefficients(1.0).second_moment / coefficients(0.0).second_moment - 1
+
+    def slope(eta):
+        return 2 * k * eta**2 / (1 + k * eta**2)
+
+    grid = _eta_grid(None, 1024, slope)
+    assert len(grid) == 9 and grid[0] == pytest.approx(0.08 / 32)
+    assert grid[-1] == pytest.approx(0.95 / math.sqrt(k), rel=0.03)   # the scan's resolution
+    orders = [_leading_terms(coefficients(e).mu, 1024)[0] for e in grid]
+    assert orders == [3] * 4 + [2] * 5       # >= 3 flat and >= 4 falling points at d = 1024
