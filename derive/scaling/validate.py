@@ -251,12 +251,15 @@ def validate_hierarchical(scaling, d: int = 400, directions: int = 20, points: i
     noise = float(scaling.noise)
     weight = quadratic_weight(target.expression, target.variables[0])
     if weight is not None:
-        kind = "exact proportional-limit"
-        prediction = exact_prediction(weight, float(scaling.gamma), directions, d, run.alphas,
-                                      noise)
-        infinite = exact_prediction(weight, float(scaling.gamma), directions, d, run.alphas,
-                                    noise, infinite=True)
-    else:
+        try:
+            prediction = exact_prediction(weight, float(scaling.gamma), directions, d,
+                                          run.alphas, noise)
+            infinite = exact_prediction(weight, float(scaling.gamma), directions, d,
+                                        run.alphas, noise, infinite=True)
+            kind = "exact proportional-limit"
+        except ValueError:          # label law too singular for the grid (P <= 2, no noise)
+            weight = None
+    if weight is None:
         kind = "BBP"
         prediction = finite_prediction(link, float(scaling.gamma), directions, run.alphas,
                                        noise)
