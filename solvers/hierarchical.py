@@ -85,12 +85,15 @@ def _accumulate(total: np.ndarray, x: np.ndarray, t: np.ndarray) -> None:
     the 2 n d^2 of a general product. ``total`` is Fortran-ordered; symmetrise at the end."""
     from scipy.linalg.blas import dsyrk
 
-    for sign in (1.0, -1.0):
-        rows = sign * t > 0
-        if np.any(rows):
-            scaled = x[rows] * np.sqrt(sign * t[rows])[:, None]
-            # the C-ordered (rows x d) array is the Fortran d x rows matrix scaled^T
-            dsyrk(sign, scaled.T, beta=1.0, c=total, trans=0, lower=0, overwrite_c=1)
+    positive, negative = np.flatnonzero(t > 0), np.flatnonzero(t < 0)
+    order = np.concatenate([positive, negative])
+    scaled = np.take(x, order, axis=0)           # one copy, rows grouped by sign
+    scaled *= np.sqrt(np.abs(t[order]))[:, None]
+    split = positive.size
+    for sign, block in ((1.0, scaled[:split]), (-1.0, scaled[split:])):
+        if block.shape[0]:
+            # the C-ordered (rows x d) block is the Fortran d x rows matrix block^T
+            dsyrk(sign, block.T, beta=1.0, c=total, trans=0, lower=0, overwrite_c=1)
 
 
 def _symmetric(upper: np.ndarray) -> np.ndarray:
