@@ -13,6 +13,7 @@ from . import (
     analyze,
     codegen,
     cubature,
+    hierarchical,
     leap,
     matrix_sensing,
     report,
@@ -46,6 +47,9 @@ BENCHES = {
                             "(r <= 3, non-separable) against Monte Carlo at equal accuracy")),
     "scaling": (scaling, ("time a 50-point LASSO state-evolution risk curve against "
                           "scikit-learn simulations run to 1%% standard error")),
+    "hierarchical": (hierarchical, ("cost of the hierarchical He_2 simulation (dsyrk against a "
+                                    "general product, time per n d^2) and of its exact "
+                                    "proportional limit against the simulated curve")),
     "matrix-sensing": (matrix_sensing, ("time a 50-point nuclear-norm (quadratic network) "
                                         "state-evolution risk curve against network "
                                         "simulations run to the same accuracy")),

@@ -153,6 +153,11 @@ def _add_scaling_parser(sub) -> None:
                       help="number of directions P for --validate (20)")
     hier.add_argument("--points", type=int, default=10, help="values of n/d for --validate")
     hier.add_argument("--seed", type=int, default=0, help="seed of --validate")
+    hier.add_argument("--max-alpha", type=float, default=None, metavar="A",
+                      help="largest n/d of --validate (default: n d <= 2.5e7; the samples "
+                      "are streamed, so this bounds time, not memory)")
+    hier.add_argument("--min-alpha", type=float, default=2.0, metavar="A",
+                      help="smallest n/d of --validate (2)")
     hier.add_argument("--figure", default=None, metavar="PDF",
                       help="with --validate: write the risk curve to PDF")
     wd = kinds.add_parser(
@@ -513,8 +518,13 @@ def _run_scaling_hierarchical(args) -> int:
             raise DeriveError(f"--directions must be between 1 and --d, got {args.directions}")
         if not 3 <= args.points <= 100:
             raise DeriveError(f"--points must be between 3 and 100, got {args.points}")
+        if args.max_alpha is not None and not 1 <= args.max_alpha <= 1e5:
+            raise DeriveError(f"--max-alpha must be between 1 and 1e5, got {args.max_alpha}")
+        if not 0 < args.min_alpha <= 1e5:
+            raise DeriveError(f"--min-alpha must be in (0, 1e5], got {args.min_alpha}")
         validation = validate_hierarchical(scaling, d=args.d, directions=args.directions,
-                                           points=args.points, seed=args.seed)
+                                           points=args.points, seed=args.seed,
+                                           max_alpha=args.max_alpha, min_alpha=args.min_alpha)
         if args.figure:
             write_atomically(args.figure, validation.figure_pdf())
     elif args.figure:

@@ -34,6 +34,10 @@ def test_hierarchical_table_and_latex(cli):
     (("scaling", "weight-decay", "--model", "quadratic", "--gamma", "1", "--risk-curve",
       "x.pdf", "--d", "500"), "between 4 and 80"),
     (("scaling",), "hierarchical or weight-decay"),
+    (("scaling", "hierarchical", "--sigma", "He2", "--gamma", "1", "--validate",
+      "--max-alpha", "0"), "--max-alpha"),
+    (("scaling", "hierarchical", "--sigma", "He2", "--gamma", "1", "--validate",
+      "--min-alpha", "-1"), "--min-alpha"),
 ])
 def test_bad_input_is_one_line_and_exit_2(cli, args, message):
     result = cli(*args)
