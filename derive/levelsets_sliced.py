@@ -447,7 +447,13 @@ def sliced_sums(g, rule: SliceRule = SliceRule(), gradient=None, switches=(), ax
     rim = rays.V[:, -1]
     ends = [v for v, at_rim in ((low, low >= np.nanmin(rim)), (high, high <= np.nanmax(rim)))
             if not at_rim]
-    singular = sorted({g0, *ends, *values, *extra_singular})
+    # the values of the slice-critical curves at the outermost slices: their limits
+    # (critical values "at infinity", e.g. tanh(z3)^2 -> 1 on z1 = z2 = 0 of
+    # z1 z2 + tanh(z3)^2) are singular labels that no critical point of g shows
+    starts = slice_critical_points(g, frame, derivatives)
+    outer = np.abs(starts @ frame[:, 2]) > S_MAX - 1.0
+    asymptotic = np.unique(np.round(_evaluate(g, starts[outer]), 6)) if np.any(outer) else []
+    singular = sorted({g0, *ends, *values, *asymptotic, *extra_singular})
     singular = [v for v in singular if low <= v <= high]
     singular = [v for i, v in enumerate(singular)
                 if i == 0 or v - singular[i - 1] > 1e-6 * (high - low)]
@@ -459,12 +465,12 @@ def sliced_sums(g, rule: SliceRule = SliceRule(), gradient=None, switches=(), ax
         return RadialSums(ys, wy, np.zeros((ys.size, columns)), 3, pairs_of(3), True,
                           tuple(singular))
     sums = slice_moments(g, ys, rule, frame, derivatives, switches, points,
-                         label_scale(g, 3))
+                         label_scale(g, 3), starts)
     return RadialSums(ys, wy, sums, 3, pairs_of(3), False, tuple(singular))
 
 
 def slice_moments(g, ys, rule: SliceRule, frame, derivatives, switches=(),
-                  critical_points=(), scale: float = 1.0):
+                  critical_points=(), scale: float = 1.0, starts=None):
     """p(y) E[h | y] (columns as :class:`RadialSums`) at the labels ``ys``.
 
     ``critical_points`` (n, 3): critical points of g in 3-d. Where a slice is degenerate
@@ -474,7 +480,8 @@ def slice_moments(g, ys, rule: SliceRule, frame, derivatives, switches=(),
     whose value lies within ``scale`` / 2 of y."""
     gradient = derivatives.exact
     columns = 1 + 3 + len(pairs_of(3))
-    starts = slice_critical_points(g, frame, derivatives)
+    if starts is None:
+        starts = slice_critical_points(g, frame, derivatives)
     critical = singular_slices(g, frame, derivatives, ys, starts)
     points = np.asarray(critical_points, dtype=float).reshape(-1, 3)
     if points.size:
