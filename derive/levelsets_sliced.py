@@ -451,21 +451,27 @@ def sliced_sums(g, rule: SliceRule = SliceRule(), gradient=None, switches=(), ax
     # (critical values "at infinity", e.g. tanh(z3)^2 -> 1 on z1 = z2 = 0 of
     # z1 z2 + tanh(z3)^2) are singular labels that no critical point of g shows
     starts = slice_critical_points(g, frame, derivatives)
-    outer = np.abs(starts @ frame[:, 2]) > S_MAX - 1.0
-    asymptotic = np.unique(np.round(_evaluate(g, starts[outer]), 6)) if np.any(outer) else []
+    scale = label_scale(g, 3)
+    asymptotic = []
+    position = starts @ frame[:, 2]
+    for side in (-1.0, 1.0):
+        outer = starts[side * position > S_MAX - 1.5]
+        values = _evaluate(g, outer) if len(outer) else np.zeros(0)
+        # a limit only where the curves' values settle (not z1^2 + ... along z1: s^2)
+        if values.size and np.ptp(values) < 1e-3 * scale:
+            asymptotic.append(float(np.median(values)))
     singular = sorted({g0, *ends, *values, *asymptotic, *extra_singular})
     singular = [v for v in singular if low <= v <= high]
     singular = [v for i, v in enumerate(singular)
                 if i == 0 or v - singular[i - 1] > 1e-6 * (high - low)]
-    edges = _label_edges(singular, low, high, label_scale(g, 3), levels=rule.label_levels,
+    edges = _label_edges(singular, low, high, scale, levels=rule.label_levels,
                          growth=rule.label_growth)
     ys, wy = _panel_nodes(edges, rule.label_order)
     columns = 1 + 3 + len(pairs_of(3))
     if int(np.count_nonzero(rays.flat)) > 2:
         return RadialSums(ys, wy, np.zeros((ys.size, columns)), 3, pairs_of(3), True,
                           tuple(singular))
-    sums = slice_moments(g, ys, rule, frame, derivatives, switches, points,
-                         label_scale(g, 3), starts)
+    sums = slice_moments(g, ys, rule, frame, derivatives, switches, points, scale, starts)
     return RadialSums(ys, wy, sums, 3, pairs_of(3), False, tuple(singular))
 
 
@@ -486,6 +492,15 @@ def slice_moments(g, ys, rule: SliceRule, frame, derivatives, switches=(),
     points = np.asarray(critical_points, dtype=float).reshape(-1, 3)
     if points.size:
         points = np.unique(np.round(points, 7), axis=0)
+        # only isolated critical points (non-singular Hessian) and those whose slice is
+        # degenerate (singular in-slice Hessian) make S(y, s) steep near their slice; the
+        # others (z1 z2 z3 on the z3-axis: a line of saddles) do not, and would only add cuts
+        H = derivatives.hessian(points)
+        size = 1e-300 + np.max(np.abs(H), axis=(1, 2))
+        full = np.abs(np.linalg.det(H)) > 1e-8 * size**3
+        in_slice = frame[:, :2].T @ H @ frame[:, :2]
+        flat = np.abs(np.linalg.det(in_slice)) < 1e-8 * size**2
+        points = points[full | flat]
         point_s = points @ frame[:, 2]
         point_value = _evaluate(g, points)
         inside = np.abs(point_s) < S_MAX
@@ -499,7 +514,9 @@ def slice_moments(g, ys, rule: SliceRule, frame, derivatives, switches=(),
     prob_y, prob_s, prob_w, prob_u = [], [], [], []
     for k, sol in enumerate(critical):
         near = np.abs(point_value - ys[k]) <= scale / 2
-        extra_s = np.unique(np.round(point_s[near], 6))[:8]
+        extra_s = np.unique(np.round(point_s[near], 6))
+        if extra_s.size > 8:   # the 8 nearest to the centre, where phi_1 is largest
+            extra_s = extra_s[np.argsort(np.abs(extra_s))[:8]]
         s, w = slice_nodes(np.concatenate([sol[:, 2], extra_s]), rule)
         u = np.full((s.size, extra_count, 2), np.nan)
         u[:, :min(len(sol), 8)] = sol[None, :8, :2]

@@ -11,17 +11,25 @@ critical values), so this engine needs neither a polynomial nor a special struct
 the fallback behind the exact or faster engines (polynomial, affine, homogeneous, discrete,
 structured r = 3).
 
+For r = 3 the conditional moments come from planar slices (:mod:`derive.levelsets_sliced`):
+the r = 2 ray rule inside every slice, a tanh-sinh rule across the slices split at the slices
+where the label is a critical value of the slice (found by Newton's method), slicing along a
+variable that g separates from the others (:func:`slicing_axis`) or else along a generic axis.
+The first r = 3 version integrated over a pencil of half-planes with a trapezoid rule in the
+azimuth that did not split at the folds (2-3 digits); it is still run when ``rules`` are
+:class:`~derive.levelsets_radial.RadialRule` pairs (:data:`PENCIL_RULES`), with the bound
+multiplied by :data:`AZIMUTH_FACTOR`.
+
 Error bound (a-posteriori, not a rigorous enclosure): the whole computation runs with a
-coarse and a fine rule, every dimension refined (label-panel order, tanh-sinh level, the
-angular signature grid and, for r = 3, the azimuths); the bound on F is the largest change
+coarse and a fine rule, every dimension refined (label panels; the angular signature grid
+and tanh-sinh rule; for r = 3 the outer slice rule too); the bound on F is the largest change
 of an entry plus the defect of the identities int p = 1, int p E[z|y] = 0,
 int p G = E[z z^T - I] = 0 (times the size of F), and the bound on alpha_c follows from
 |d(1/nu)| = |d nu| / nu^2. For r = 2 the rules converge fast (every singularity of the
 angular and label integrands sits at a piece end) and alpha_c comes to 6-8 digits in a few
-seconds. For r = 3 the outer azimuthal trapezoid rule does not split at the azimuths where a
-level surface folds over the pencil of half-planes, converges only like n^(-1/2) there, and
-the change is multiplied by 1/(sqrt(2) - 1) (:data:`AZIMUTH_FACTOR`): r = 3 thresholds come to
-2-3 digits, with a bound that says so.
+seconds; for r = 3 to 4-6 digits in about a minute (z1^2 + 2 z2 z3 - z3^2, z1 z2 z3,
+z1 z2 + tanh(z3)^2; bench/threshold.py). The bound is that of the coarse rule; the fine
+value is usually much closer (the change between the rules over-estimates its error).
 
 Discontinuous targets (sign, Heaviside, floor, Piecewise) are declined (None): the discrete
 engine (derive.thresholds_discrete) owns them. A target that is constant on a set of positive
@@ -52,9 +60,9 @@ from .thresholds import MultiWeakRecovery, symmetric_basis, top_eigenspace
 RULES = {
     2: (RadialRule(label_order=6, ts_level=3, coarse_rays=64),
         RadialRule(label_order=8, ts_level=4, coarse_rays=96)),
-    3: (SliceRule(label_order=4, label_levels=6, ts_level=2.5, coarse_rays=24, slice_level=1.5,
+    3: (SliceRule(label_order=4, label_levels=9, ts_level=2.5, coarse_rays=24, slice_level=1.5,
                   inner_piece=np.pi / 2),
-        SliceRule(label_order=5, label_levels=8, ts_level=3, coarse_rays=40, slice_level=2,
+        SliceRule(label_order=5, label_levels=12, ts_level=3, coarse_rays=40, slice_level=2,
                   inner_piece=np.pi / 2)),
 }
 #: the pencil-of-half-planes rules of the first r = 3 version (still accepted by
