@@ -456,10 +456,10 @@ def sliced_sums(g, rule: SliceRule = SliceRule(), gradient=None, switches=(), ax
     position = starts @ frame[:, 2]
     for side in (-1.0, 1.0):
         outer = starts[side * position > S_MAX - 1.5]
-        values = _evaluate(g, outer) if len(outer) else np.zeros(0)
+        limits = _evaluate(g, outer) if len(outer) else np.zeros(0)
         # a limit only where the curves' values settle (not z1^2 + ... along z1: s^2)
-        if values.size and np.ptp(values) < 1e-3 * scale:
-            asymptotic.append(float(np.median(values)))
+        if limits.size and np.ptp(limits) < 1e-3 * scale:
+            asymptotic.append(float(np.median(limits)))
     singular = sorted({g0, *ends, *values, *asymptotic, *extra_singular})
     singular = [v for v in singular if low <= v <= high]
     singular = [v for i, v in enumerate(singular)
