@@ -13,7 +13,8 @@ Sources of the reference values:
   Q^T (...) Q of those of g;
 - Troiani et al. AISTATS 2025 (arXiv:2405.15480), THEORY.md §5: alpha_c = 1 / nu_1; the
   reference thresholds are computed live by the engines that own those targets
-  (derive.thresholds_quadratic, derive.thresholds_product), each with its own bound.
+  (derive.thresholds_quadratic; z1 z2 z3 against derive.thresholds_product is
+  tests/test_thresholds_radial.py::test_r3_product_engine, which now runs these slices).
 """
 
 from functools import cache
@@ -145,14 +146,3 @@ def test_quadratic_threshold_four_digits():
     assert result.klass == "easy"
     assert abs(result.alpha_c - reference.alpha_c) <= result.error_bound + reference.error_bound
     assert result.error_bound < 1e-4 * result.alpha_c                 # 4 digits (issue 4)
-
-
-@pytest.mark.slow
-def test_product_threshold():
-    from derive.thresholds_product import product_threshold
-
-    reference = product_threshold(3)
-    assert abs(reference.alpha_c - 2.5651804) < 1e-6
-    result = _sliced(z1 * z2 * z3)
-    assert result.klass == "easy"
-    assert abs(result.alpha_c - reference.alpha_c) <= result.error_bound + reference.error_bound
