@@ -286,18 +286,19 @@ def critical_values(g, r: int, rho_max: float, starts: int | None = None):
 
 
 def _label_edges(centres, low: float, high: float, scale: float, levels: int = 16,
-                 growth: float = 4.0):
+                 growth: float = 4.0, unit: float | None = None):
     """Panel edges on [low, high], graded geometrically (ratio 4, down to 4^-levels of
     the range) towards every centre; elsewhere no wider than max(scale, d) / growth, d the distance
     to the nearest centre (``scale``: the label's standard deviation), so the panels grow
     geometrically into the tails of the label density."""
     span = high - low
+    unit = span if unit is None else unit   # the grading's largest offset
     centres = [c for c in centres if low <= c <= high]
     cuts = {low, high}
     for c in centres:
         cuts.add(c)
         for j in range(1, levels + 1):
-            for offset in (span * 4.0**-j, -span * 4.0**-j):
+            for offset in (unit * 4.0**-j, -unit * 4.0**-j):
                 if low < c + offset < high:
                     cuts.add(c + offset)
     anchor = np.array(centres or [0.5 * (low + high)])

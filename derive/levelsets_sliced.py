@@ -44,7 +44,7 @@ saddles). The label rule is that of :mod:`derive.levelsets_radial` (Gauss-Legend
 graded geometrically towards the critical values of g in 3-d, g(0), the ends of the range
 that are not the truncation's, and the limits of the slice-critical values at the outermost
 slices, e.g. tanh(z3)^2 -> 1: critical values at infinity); z1 z2 z3 has a log^2 density at
-y = 0, hence 12-15 grading levels.
+y = 0, hence 10-12 grading levels (down to 8 std 4^-12).
 
 Costs, on 2 cores: about 5 ms per (label, slice) problem; z1 z2 z3 about half a minute,
 z1^2 + 2 z2 z3 - z3^2 and z1 z2 + tanh(z3)^2 one to two minutes (both rules).
@@ -116,7 +116,7 @@ class SliceRule:
     """Accuracy parameters of one evaluation (a coarse and a fine rule differ in all)."""
 
     label_order: int = 5       # Gauss-Legendre points per label panel
-    label_levels: int = 10     # geometric grading towards singular labels: down to 4^-levels
+    label_levels: int = 10     # grading towards singular labels: down to 8 std 4^-levels
     label_growth: float = 3.0  # label panels no wider than max(std, distance) / growth
     ts_level: int = 2          # inner (angular) tanh-sinh, h = 2^-level
     coarse_rays: int = 48      # inner signature grid
@@ -461,7 +461,7 @@ def sliced_sums(g, rule: SliceRule = SliceRule(), gradient=None, switches=(), ax
     g0 = float(_evaluate(g, np.zeros((1, 3)))[0])
     # an end of the range attained on the rim |z| = RHO_MAX is the truncation's, not a
     # singular value of the label (its density there is ~1e-20): no grading towards it
-    rim = rays.V[:, -1]
+    rim = _evaluate(g, RHO_MAX[3] * rays.dirs)
     ends = [v for v, at_rim in ((low, low >= np.nanmin(rim)), (high, high <= np.nanmax(rim)))
             if not at_rim]
     # the values of the slice-critical curves at the outermost slices: their limits
@@ -482,7 +482,7 @@ def sliced_sums(g, rule: SliceRule = SliceRule(), gradient=None, switches=(), ax
     singular = [v for i, v in enumerate(singular)
                 if i == 0 or v - singular[i - 1] > 1e-6 * (high - low)]
     edges = _label_edges(singular, low, high, scale, levels=rule.label_levels,
-                         growth=rule.label_growth)
+                         growth=rule.label_growth, unit=8 * scale)
     ys, wy = _panel_nodes(edges, rule.label_order)
     columns = 1 + 3 + len(pairs_of(3))
     if int(np.count_nonzero(rays.flat)) > 2:

@@ -60,9 +60,9 @@ from .thresholds import MultiWeakRecovery, symmetric_basis, top_eigenspace
 RULES = {
     2: (RadialRule(label_order=6, ts_level=3, coarse_rays=64),
         RadialRule(label_order=8, ts_level=4, coarse_rays=96)),
-    3: (SliceRule(label_order=4, label_levels=12, ts_level=2.5, coarse_rays=24, slice_level=1.5,
+    3: (SliceRule(label_order=4, label_levels=10, ts_level=2.5, coarse_rays=24, slice_level=1.5,
                   inner_piece=np.pi / 2),
-        SliceRule(label_order=5, label_levels=15, ts_level=3, coarse_rays=40, slice_level=2,
+        SliceRule(label_order=5, label_levels=12, ts_level=3, coarse_rays=40, slice_level=2,
                   inner_piece=np.pi / 2)),
 }
 #: the pencil-of-half-planes rules of the first r = 3 version (still accepted by
