@@ -46,8 +46,9 @@ that are not the truncation's, and the limits of the slice-critical values at th
 slices, e.g. tanh(z3)^2 -> 1: critical values at infinity); z1 z2 z3 has a log^2 density at
 y = 0, hence 10-12 grading levels (down to 8 std 4^-12).
 
-Costs, on 2 cores: about 5 ms per (label, slice) problem; z1 z2 z3 about half a minute,
-z1^2 + 2 z2 z3 - z3^2 and z1 z2 + tanh(z3)^2 one to two minutes (both rules).
+Costs (both rules of derive.thresholds_radial.RULES[3], CPU seconds of one core): z1 z2 z3
+19 s, z1 z2 + tanh(z3)^2 45 s, z1^2 + 2 z2 z3 - z3^2 48 s; about 5 ms per (label, slice)
+problem.
 
 The error is estimated a posteriori, not enclosed: the caller evaluates two rules, every
 dimension refined (label panels, inner tanh-sinh level and ray grid, outer tanh-sinh level),
