@@ -94,6 +94,8 @@ from .common import (
 
 #: Goal stated in the issue: alpha_c for r <= 2 in under 5 s to 4 significant digits.
 GOAL_SECONDS = 5.0
+#: r = 3 (no time goal in the issue; the aim set for the slice engine): 4 digits in 60 s.
+GOAL_SECONDS_R3 = 60.0
 #: "4 significant digits": error bound (engine) or standard error (MC) <= this * alpha_c.
 RELATIVE_ACCURACY = 1e-4
 #: Per-target Monte Carlo budget without --budget, and with --quick. The full run has 8
@@ -124,6 +126,10 @@ TARGETS = (
     # not polynomial: derive.thresholds_radial (roots along rays)
     ("tanh(z1)tanh(z1+z2)", "tanh(z1)*tanh(z1+z2)"),
     ("|z1|-|z2|", "abs(z1)-abs(z2)"),
+    # r = 3, forced through derive.thresholds_radial's planar slices (timed once: --repeat
+    # does not apply); the quadratic form's and the product's own engines give references
+    ("z1z2+tanh(z3)^2", "z1*z2 + tanh(z3)**2"),
+    ("z1^2+2z2z3-z3^2", "z1**2 + 2*z2*z3 - z3**2"),
 )
 #: --quick: one plain and one noisy single-index link, the reference two-index target and a
 #: generic one; one repeat, a shorter budget.
@@ -150,6 +156,60 @@ def _bessel_reference() -> float:
     return 1 / (1 + 2 / math.pi * total)
 
 
+def _tanh_convolution_reference() -> float:
+    """z1*z2 + tanh(z3)^2 = X + tanh(a)^2, X = z1 z2 (density K0(|x|)/pi, E[z1^2 | X = x] =
+    |x| K1(|x|)/K0(|x|), E[z1 z2 | X = x] = x) independent of a = z3: G(y) = D P + C S + H e3
+    e3^T (P = diag(1, 1, 0), S = E12 + E21) with D, C, H convolution integrals over a
+    (scipy.quad split where y - tanh(a)^2 = 0, the log singularity of K0); F from the six
+    integrals E_y[(D, C, H)_k (D, C, H)_l]. No level sets, no slices: another method."""
+    import warnings
+
+    from scipy.integrate import IntegrationWarning, quad
+    from scipy.special import k0e, k1e
+
+    from derive.thresholds import symmetric_basis
+
+    def inner(y):
+        def f(a, k):
+            x = y - math.tanh(a) ** 2
+            ax = abs(x)
+            p = k0e(ax) * math.exp(-ax - a * a / 2) / (math.pi * math.sqrt(2 * math.pi))
+            return p * (1.0, ax * k1e(ax) / k0e(ax) - 1, x, a * a - 1)[k]
+
+        points = [math.atanh(math.sqrt(y)), -math.atanh(math.sqrt(y))] if 0 < y < 1 else None
+        return [quad(f, -9, 9, args=(k,), points=points, limit=400, epsabs=1e-14,
+                     epsrel=1e-7)[0] for k in range(4)]
+
+    def moment(y, k, m):
+        p, *v = inner(y)
+        return v[k] * v[m] / p if p > 0 else 0.0
+
+    Q = np.zeros((3, 3))
+    with warnings.catch_warnings():
+        # quad's "roundoff" notices next to the K0 singularity: the value agrees with an
+        # epsrel = 1e-10 run to 1e-11 (about 2 minutes)
+        warnings.simplefilter("ignore", IntegrationWarning)
+        for k in range(3):
+            for m in range(k, 3):
+                Q[k, m] = Q[m, k] = sum(
+                    quad(moment, a, b, args=(k, m), limit=400, epsabs=1e-12, epsrel=1e-7)[0]
+                    for a, b in ((-45, 0), (0, 1), (1, 45)))
+    G = (np.diag([1.0, 1.0, 0.0]), np.array([[0, 1.0, 0], [1.0, 0, 0], [0, 0, 0]]),
+         np.diag([0, 0, 1.0]))
+    basis = symmetric_basis(3)
+    F = np.array([[sum(Q[k, m] * np.trace(Bi @ G[k] @ Bj @ G[m]) for k in range(3)
+                       for m in range(3)) for Bj in basis] for Bi in basis])
+    return 1 / float(np.linalg.eigvalsh(F)[-1])
+
+
+def _quadratic_form_reference() -> float:
+    """z1^2 + 2 z2 z3 - z3^2 by the generalised chi-square engine (derive.thresholds_quadratic)."""
+    from derive.thresholds_quadratic import quadratic_recovery
+
+    z1, z2, z3 = sympy.symbols("z1 z2 z3", real=True)
+    return quadratic_recovery(z1**2 + 2 * z2 * z3 - z3**2, (z1, z2, z3)).steps[0].alpha_c
+
+
 def _homogeneous_reference() -> float:
     """|z1| - |z2| by the polar-coordinate engine for homogeneous targets (another method:
     one angular integral per label, no root finding)."""
@@ -166,6 +226,8 @@ REFERENCES = {
     "|z1|-|z2|": (_homogeneous_reference, "homogeneous engine (derive.thresholds_homogeneous)"),
     "z1^2+z2^2": (1.0, "exact: G = (y/2 - 1) I"),
     "tanh^2+z^2/10": (0.5, "exact: injective on z > 0"),
+    "z1z2+tanh(z3)^2": (_tanh_convolution_reference, "convolution of the z1*z2 and tanh(z3)^2 laws"),
+    "z1^2+2z2z3-z3^2": (_quadratic_form_reference, "generalised chi-square engine"),
 }
 
 
@@ -227,10 +289,13 @@ class Case:
             return None
         return self.error_bound <= RELATIVE_ACCURACY * abs(self.alpha_c)
 
+    def goal_seconds(self) -> float:
+        return GOAL_SECONDS if self.r <= 2 else GOAL_SECONDS_R3
+
     def meets_goal(self) -> bool | None:
         if self.seconds is None or self.alpha_c is None:
             return None
-        return self.seconds < GOAL_SECONDS and bool(self.four_digits())
+        return self.seconds < self.goal_seconds() and bool(self.four_digits())
 
     def reference_deviation(self) -> float | None:
         if self.reference is None or self.alpha_c is None:
@@ -289,8 +354,13 @@ def _extrapolated_ratio(case: Case) -> float | None:
 
 
 def two_index_recovery(text: str):
-    """alpha_c of a two-index polynomial target from its text (parsing included)."""
+    """alpha_c of a two-index polynomial target from its text (parsing included); r = 3
+    targets go through the radial engine's planar slices (derive.thresholds_radial)."""
     target = parse_target(text)
+    if len(target.variables) == 3 and not target.noise:
+        from derive.thresholds_radial import radial_recovery
+
+        return radial_recovery(target.expression, target.variables)
     if target.noise:
         from derive.thresholds_noisy import weak_recovery_noisy
 
@@ -309,7 +379,8 @@ def _time_engine(case: Case, repeat: int) -> None:
                                            repeat)
             case.exact = None if result.alpha_c_exact is None else str(result.alpha_c_exact)
         else:
-            case.seconds, result = best_of(lambda: two_index_recovery(case.text), repeat)
+            case.seconds, result = best_of(lambda: two_index_recovery(case.text),
+                                           repeat if case.r <= 2 else 1)
     except Exception as exc:  # noqa: BLE001 - reported, the bench goes on
         case.engine_error = describe(exc)
         return
@@ -348,6 +419,8 @@ def replica_f(g, r: int, noise: float, n: int, rng: np.random.Generator,
     if noise:
         y = y + math.sqrt(noise) * rng.standard_normal(n)
     z = z[:, np.argsort(y)]
+    if r == 3:
+        return _replica_f3(z, m)
     if r == 1:
         parts = (z[0] * z[0] - 1,)
     else:
@@ -356,6 +429,22 @@ def replica_f(g, r: int, noise: float, n: int, rng: np.random.Generator,
     sums = tuple(p[: bins * m].reshape(bins, m).sum(axis=1) for p in parts)
     pairs = _quadratic(sums) - _quadratic(tuple(p[: bins * m] for p in parts))
     return pairs / (bins * m * (m - 1))
+
+
+def _replica_f3(z: np.ndarray, m: int) -> np.ndarray:
+    """r = 3: F in the orthonormal basis of symmetric 3 x 3 matrices
+    (derive.thresholds.symmetric_basis), the same U-statistic as r <= 2: per bin,
+    (sum X) (x) (sum X) - sum X (x) X over its samples, X = z z^T - I."""
+    from derive.thresholds import symmetric_basis
+
+    bins = z.shape[1] // m
+    z = z[:, : bins * m]
+    X = np.einsum("an,bn->nab", z, z) - np.eye(3)
+    sums = X.reshape(bins, m, 3, 3).sum(axis=1)
+    pairs = np.einsum("kab,kcd->abcd", sums, sums) - np.einsum("nab,ncd->abcd", X, X)
+    basis = symmetric_basis(3)
+    F = np.array([[np.einsum("ab,cd,bcda->", Bi, Bj, pairs) for Bj in basis] for Bi in basis])
+    return F / (bins * m * (m - 1))
 
 
 def top_inverse(f: np.ndarray) -> float:
@@ -579,7 +668,7 @@ def render(result: dict) -> str:
          f"{settings['budget_seconds']:g} s per target{'; --quick' if settings['quick'] else ''})"),
         "",
         ("Engine, in process (r = 1: derive.analyze(text).weak_recovery; r = 2: parse_target + "
-         "weak_recovery_two_index)"),
+         "weak_recovery_two_index; r = 3: thresholds_radial.radial_recovery, planar slices)"),
     ]
     rows = []
     for c in cases:
@@ -596,7 +685,7 @@ def render(result: dict) -> str:
             else f"{c.reference_deviation():.1e}{' OFF' if _reference_off(c) else ''}",
         ])
     out.append(table(["target", "expression", "r", "class", "alpha_c", "error bound",
-                      "4 digits", "time", f"< {GOAL_SECONDS:g} s", "reference",
+                      "4 digits", "time", "< goal", "reference",
                       "|engine - ref|"], rows, right={2, 5, 7, 9, 10}))
 
     out += ["", (f"Monte Carlo: sort by y, bins of {BIN_SIZE}, >= {REPLICAS} replicas per "
@@ -630,7 +719,7 @@ def render(result: dict) -> str:
         out.append(
             f"engine: max time {format_seconds(t)} ({summary['slowest_target']}); "
             f"{summary['targets_meeting_goal']}/{summary['targets_timed']} targets have alpha_c "
-            f"to 4 digits in < {GOAL_SECONDS:g} s -- {verdict} the goal")
+            f"to 4 digits within their time goal -- {verdict} the goal")
     out.append(f"references: {summary['reference_checks']} checked, "
                f"{len(summary['reference_failures'])} off by more than the error bound")
     out.append(f"Monte Carlo: {summary['mc_reached']}/{summary['mc_runs']} targets reached 4 "
@@ -645,7 +734,9 @@ def render(result: dict) -> str:
 
     notes = [
         ("4 digits: engine error bound <= 1e-4 alpha_c; MC standard error <= 1e-4 alpha_c. The "
-         "goal counts a target when both hold for the engine and its time is under 5 s."),
+         f"goal counts a target when both hold for the engine and its time is under "
+         f"{GOAL_SECONDS:g} s (r <= 2, the issue's goal) or {GOAL_SECONDS_R3:g} s (r = 3, "
+         "planar slices, timed once)."),
         ("The MC standard error is statistical only. Binning has a bias the SE does not show: "
          "G is averaged over each bin's width in y (widest in the tails), a bias ~ m/N; and "
          "1/nu_1 of a noisy F is biased low where nu_1 is degenerate (z1*z2, z1^2 - z2^2: "

@@ -127,13 +127,17 @@ def _evaluate(g, points):
 
 
 class _Structure:
-    """Monotone segments of rho -> g(rho omega) for a batch of rays ``dirs`` (m, r)."""
+    """Monotone segments of rho -> g(base + rho omega) for a batch of rays ``dirs`` (m, r)
+    starting at ``base`` (m, r) (None: the origin; planar slices of an r = 3 target,
+    derive.levelsets_sliced, start their rays at the slice's centre)."""
 
-    def __init__(self, g, dirs, rho_max):
+    def __init__(self, g, dirs, rho_max, base=None, nodes=RHO_NODES, golden_steps=GOLDEN_STEPS):
         self.dirs = dirs
+        self.base = base
         m = dirs.shape[0]
-        rho = np.linspace(0.0, rho_max, RHO_NODES)
-        table = _evaluate(g, rho[None, :, None] * dirs[:, None, :])
+        rho = np.linspace(0.0, rho_max, nodes) if np.ndim(nodes) == 0 else np.asarray(nodes)
+        points = rho[None, :, None] * dirs[:, None, :]
+        table = _evaluate(g, points if base is None else points + base[:, None, :])
         if not np.all(np.isfinite(table)):
             raise ValueError("g is not finite on a ray")
         d = np.diff(table, axis=1)
@@ -149,18 +153,25 @@ class _Structure:
         inv = 0.6180339887498949
         a, b = lo.copy(), hi.copy()
         c, e = b - inv * (b - a), a + inv * (b - a)
-        fc = sign * _evaluate(g, c[:, None] * dirs[ray])
-        fe = sign * _evaluate(g, e[:, None] * dirs[ray])
-        for _ in range(GOLDEN_STEPS if ray.size else 0):
+        ray_dirs = dirs[ray]
+        ray_base = None if base is None else base[ray]
+
+        def at(rho):
+            points = rho[:, None] * ray_dirs
+            return points if ray_base is None else points + ray_base
+
+        fc = sign * _evaluate(g, at(c))
+        fe = sign * _evaluate(g, at(e))
+        for _ in range(golden_steps if ray.size else 0):
             left = fc < fe
             b = np.where(left, e, b)
             a = np.where(left, a, c)
             new = np.where(left, b - inv * (b - a), a + inv * (b - a))
-            fnew = sign * _evaluate(g, new[:, None] * dirs[ray])
+            fnew = sign * _evaluate(g, at(new))
             c, e, fc, fe = (np.where(left, new, e), np.where(left, c, new),
                             np.where(left, fnew, fe), np.where(left, fc, fnew))
         best = 0.5 * (a + b)
-        value = _evaluate(g, best[:, None] * dirs[ray])
+        value = _evaluate(g, at(best))
         counts = np.bincount(ray, minlength=m)
         width = int(counts.max(initial=0)) + 2
         E = np.full((m, width), np.nan)
@@ -172,6 +183,11 @@ class _Structure:
         E[np.arange(m), counts + 1] = rho_max
         V[np.arange(m), counts + 1] = table[:, -1]
         self.E, self.V = E, V
+
+    def at(self, rho, ray):
+        """The points at radius ``rho`` on the rays ``ray`` (arrays of one shape (n,))."""
+        points = rho[:, None] * self.dirs[ray]
+        return points if self.base is None else points + self.base[ray]
 
     def brackets(self, y):
         """(m, segments) mask of the segments whose end values bracket y (y of shape (m,)
@@ -189,12 +205,11 @@ def _roots(g, structure, y):
     a, b = structure.E[ray, seg], structure.E[ray, seg + 1]
     fa = structure.V[ray, seg] - target
     fb = structure.V[ray, seg + 1] - target
-    dirs = structure.dirs[ray]
     for _ in range(ILLINOIS_STEPS):
         with np.errstate(all="ignore"):
             x = np.where(fb != fa, (a * fb - b * fa) / (fb - fa), 0.5 * (a + b))
         x = np.clip(x, np.minimum(a, b), np.maximum(a, b))
-        fx = _evaluate(g, x[:, None] * dirs) - target
+        fx = _evaluate(g, structure.at(x, ray)) - target
         same = np.sign(fx) == np.sign(fb)
         # Illinois: halve the retained end's value when the same end is kept twice
         fa = np.where(same, fa * 0.5, fb)
@@ -205,16 +220,19 @@ def _roots(g, structure, y):
     return ray, b
 
 
-def _slope(g, gradient, rho, dirs):
+def _slope(g, gradient, rho, dirs, base=None):
     """d/d rho g(rho omega) at the roots: exact gradient when given, else central
     differences (relative step 1e-5: truncation error ~ 1e-10 of the scale of g''')."""
     points = rho[:, None] * dirs
+    if base is not None:
+        points = points + base
     if gradient is not None:
         with np.errstate(all="ignore"):
             grad = np.asarray(gradient(points), dtype=float)
         return np.sum(np.broadcast_to(grad, points.shape) * dirs, axis=-1)
     h = 1e-5 * np.maximum(1.0, rho)
-    return (_evaluate(g, (rho + h)[:, None] * dirs) - _evaluate(g, (rho - h)[:, None] * dirs)) / (2 * h)
+    step = h[:, None] * dirs
+    return (_evaluate(g, points + step) - _evaluate(g, points - step)) / (2 * h)
 
 
 def _signature(g, switches, structure, y):
@@ -225,7 +243,7 @@ def _signature(g, switches, structure, y):
     code = (mask.astype(np.int64) * bits[None, :]).sum(axis=1)
     if switches:
         ray, rho = _roots(g, structure, y)
-        points = rho[:, None] * structure.dirs[ray]
+        points = structure.at(rho, ray)
         for k, switch in enumerate(switches[:6]):
             positive = _evaluate(switch, points) > 0
             count = np.bincount(ray[positive], minlength=mask.shape[0]).astype(np.int64)
@@ -267,25 +285,27 @@ def critical_values(g, r: int, rho_max: float, starts: int | None = None):
     return [float(v) for v in values], z[good]
 
 
-def _label_edges(centres, low: float, high: float, scale: float):
-    """Panel edges on [low, high], graded geometrically (ratio 4, down to 4^-16 of
-    the range) towards every centre; elsewhere no wider than max(scale, d) / 4, d the distance
+def _label_edges(centres, low: float, high: float, scale: float, levels: int = 16,
+                 growth: float = 4.0, unit: float | None = None):
+    """Panel edges on [low, high], graded geometrically (ratio 4, down to 4^-levels of
+    the range) towards every centre; elsewhere no wider than max(scale, d) / growth, d the distance
     to the nearest centre (``scale``: the label's standard deviation), so the panels grow
     geometrically into the tails of the label density."""
     span = high - low
+    unit = span if unit is None else unit   # the grading's largest offset
     centres = [c for c in centres if low <= c <= high]
     cuts = {low, high}
     for c in centres:
         cuts.add(c)
-        for j in range(1, 17):
-            for offset in (span * 4.0**-j, -span * 4.0**-j):
+        for j in range(1, levels + 1):
+            for offset in (unit * 4.0**-j, -unit * 4.0**-j):
                 if low < c + offset < high:
                     cuts.add(c + offset)
     anchor = np.array(centres or [0.5 * (low + high)])
     x = low
     while x < high:
         cuts.add(x)
-        x += max(scale, float(np.min(np.abs(anchor - x)))) / 4
+        x += max(scale, float(np.min(np.abs(anchor - x)))) / growth
     edges = np.array(sorted(cuts))
     edges = edges[np.concatenate([[True], np.diff(edges) > 1e-14 * span])]
     return edges
@@ -494,9 +514,11 @@ class _Sub:
 
     def __init__(self, structure, rows):
         self.dirs = structure.dirs[rows]
+        self.base = None if structure.base is None else structure.base[rows]
         self.E = structure.E[rows]
         self.V = structure.V[rows]
 
+    at = _Structure.at
     brackets = _Structure.brackets
 
 
