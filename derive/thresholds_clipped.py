@@ -23,8 +23,8 @@ The radial engine's sums p_h(y) E[h | y] for h = 1, z, z z^T - I on a label rule
 a and b (:func:`derive.levelsets_radial.radial_sums` with ``extra_singular``) give both:
 the nodes inside (a, b) are the continuous part, the weighted sums over the nodes below a
 (above b) are the atoms' moments. Same a-posteriori error bound as the radial engine
-(coarse against fine rule in every dimension, identity defects; for r = 3 the azimuthal
-factor); it is an estimate, not an enclosure.
+(:func:`derive.thresholds_radial.radial_totals`: coarse against fine rule in every
+dimension, identity defects; r = 3 by planar slices); it is an estimate, not an enclosure.
 
 Checked (tests/test_thresholds_clipped.py) against closed forms: relu(|z|^2 - 1) through the
 law of chi^2_2, and max(z1 z2, 1), relu(z1 z2 - 1), clip(z1 z2, -1, 1) through the Bessel
@@ -45,18 +45,18 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from .levelsets_radial import RadialSums, identity_defect, radial_sums
+from .levelsets_radial import RadialSums
+from .levelsets_sliced import GENERIC_AXIS
 from .thresholds import MultiWeakRecovery
 from .thresholds_radial import (
     _DISCONTINUOUS,
-    AZIMUTH_FACTOR,
-    RULES,
     RadialTotals,
     _gradient,
     _lambdified,
     _wrap,
     classify,
-    totals,
+    radial_totals,
+    slicing_axis,
 )
 
 
@@ -114,36 +114,26 @@ def clip_form(expr):
 def clipped_totals(h, variables, a, b, rules=None, label: str = "h") -> RadialTotals | str:
     """Totals (trivial matrix, F) of y = phi(h) with atoms {h <= a}, {h >= b} (module
     docstring), with their a-posteriori bounds, or the reason they cannot be computed."""
-    variables = tuple(variables)
-    r = len(variables)
-    g = _lambdified(h, variables)
+    from dataclasses import replace
+
     from .thresholds_homogeneous import _switches
 
+    variables = tuple(variables)
     kinks = tuple(_wrap(f) for f in _switches(h, variables))
-    gradient = _gradient(h, variables)
     cuts = tuple(float(c) for c in (a, b) if c.is_finite)
-    coarse_rule, fine_rule = rules or RULES[r]
-    try:
-        coarse = radial_sums(g, r, coarse_rule, gradient, kinks, extra_singular=cuts)
-        fine = radial_sums(g, r, fine_rule, gradient, kinks, extra_singular=cuts)
-    except ValueError as exc:
-        return f"radial level sets of {label}: {exc}"
-    if fine.atom:
-        return (f"{label} itself is constant on a set of positive probability; only atoms "
-                "from an outer clip are integrated")
-    split_coarse = _with_atoms(coarse, a, b)
-    split_fine = _with_atoms(fine, a, b)
-    trivial_c, F_c = totals(split_coarse)
-    trivial, F = totals(split_fine)
-    defect = identity_defect(split_fine)
-    scale = max(1.0, float(np.max(np.abs(F))))
-    factor = AZIMUTH_FACTOR if r == 3 else 1.0
-    error = factor * float(np.max(np.abs(F - F_c))) + defect * scale + 1e-12
-    trivial_error = factor * float(np.max(np.abs(trivial - trivial_c))) + defect + 1e-12
-    method = (f"radial level sets of {label} split at its clip values "
-              f"{', '.join(str(c) for c in (a, b) if c.is_finite)}, atoms integrated "
-              f"({fine.ys.size} label nodes; identity defect {defect:.1e})")
-    return RadialTotals(trivial, F, trivial_error, error, method)
+    found = radial_totals(_lambdified(h, variables), len(variables),
+                          _gradient(h, variables), kinks, rules, label,
+                          axis=slicing_axis(h, variables) if len(variables) == 3
+                          else GENERIC_AXIS,
+                          extra_singular=cuts, merge=lambda sums: _with_atoms(sums, a, b))
+    if isinstance(found, str):
+        if "atom" in found:
+            return (f"{label} itself is constant on a set of positive probability; only "
+                    "atoms from an outer clip are integrated")
+        return found
+    return replace(found, method=f"{found.method}; split at the clip value(s) "
+                                 f"{', '.join(str(c) for c in (a, b) if c.is_finite)}, "
+                                 "atoms integrated")
 
 
 def _with_atoms(sums: RadialSums, a, b) -> RadialSums:

@@ -152,9 +152,14 @@ class RadialTotals:
 
 
 def radial_totals(g, r: int, gradient=None, switches=(), rules=None,
-                  label: str = "g", axis=GENERIC_AXIS) -> RadialTotals | str:
+                  label: str = "g", axis=GENERIC_AXIS, extra_singular=(),
+                  merge=None) -> RadialTotals | str:
     """The totals of y = g(z), z ~ N(0, I_r), with their bounds, or the reason (a string)
-    why the radial level sets cannot give them (an atom, a failed root search)."""
+    why the radial level sets cannot give them (an atom, a failed root search).
+
+    ``extra_singular``: label values the label rule is split at; ``merge``: a map applied to
+    both (coarse and fine) sums before the totals (derive.thresholds_clipped merges the
+    nodes beyond a clip value into one atom)."""
     if r not in (2, 3):
         raise ValueError("the radial engine handles r = 2 and r = 3")
     coarse_rule, fine_rule = rules or RULES[r]
@@ -163,16 +168,18 @@ def radial_totals(g, r: int, gradient=None, switches=(), rules=None,
         raise ValueError("slice rules are for r = 3")
     try:
         if sliced:
-            coarse = sliced_sums(g, coarse_rule, gradient, switches, axis)
-            fine = sliced_sums(g, fine_rule, gradient, switches, axis)
+            coarse = sliced_sums(g, coarse_rule, gradient, switches, axis, extra_singular)
+            fine = sliced_sums(g, fine_rule, gradient, switches, axis, extra_singular)
         else:
-            coarse = radial_sums(g, r, coarse_rule, gradient, switches)
-            fine = radial_sums(g, r, fine_rule, gradient, switches)
+            coarse = radial_sums(g, r, coarse_rule, gradient, switches, extra_singular)
+            fine = radial_sums(g, r, fine_rule, gradient, switches, extra_singular)
     except ValueError as exc:
         return f"radial level sets: {exc}"
     if fine.atom:
         return ("the label has an atom (g is constant on a set of positive probability); the "
                 "radial level-set engine does not integrate atoms")
+    if merge is not None:
+        coarse, fine = merge(coarse), merge(fine)
     trivial_c, F_c = totals(coarse)
     trivial, F = totals(fine)
     defect = identity_defect(fine)
