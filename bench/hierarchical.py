@@ -21,6 +21,7 @@ import numpy as np
 from .common import (
     add_standard_arguments,
     bench_result,
+    best_of,
     format_seconds,
     print_progress,
     standard_main,
@@ -36,12 +37,8 @@ def _settings(quick: bool) -> dict:
 
 
 def _best(call, repeat):
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    return best
+    """Best wall time of ``repeat`` calls (bench.common.best_of; nothing to clear)."""
+    return best_of(call, repeat, clear=lambda: None)[0]
 
 
 def run(repeat: int, quick: bool, budget: float, progress: bool) -> dict:

@@ -53,6 +53,7 @@ from solvers.online import BLOCK_NUMBERS, online_update, spherical_sgd
 
 from .common import (
     add_standard_arguments,
+    best_of,
     environment,
     format_ratio,
     format_seconds,
@@ -147,12 +148,8 @@ def _loop_draws(d, replicas, samples, seed=0):
 
 
 def _best(call, repeat):
-    best = math.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    return best
+    """Best wall time of ``repeat`` calls (bench.common.best_of; nothing to clear)."""
+    return best_of(call, repeat, clear=lambda: None)[0]
 
 
 def run(repeat: int, quick: bool, budget: float, progress: bool) -> dict:
