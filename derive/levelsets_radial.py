@@ -434,6 +434,33 @@ def _panel_nodes(edges, order):
     return (mid[:, None] + half[:, None] * t).ravel(), (half[:, None] * w).ravel()
 
 
+def angular_pieces(ends, grid, empty, has_break, max_piece: float):
+    """The angular pieces of every problem p: (problem index, lower end, upper end) arrays.
+
+    The pieces lie between consecutive distinct ``ends[p]`` (the rule's ends and the
+    breakpoints of the ray pattern); a problem whose coarse rays (``grid``, one row or one
+    per problem) hold no roots (``empty``) and that has no breakpoint (``has_break``) has
+    none; a piece with a coarse ray strictly inside, all of them without roots, is skipped;
+    long pieces are cut to at most ``max_piece`` (the tanh-sinh rule resolves a smooth
+    integrand best on short intervals)."""
+    rows = np.broadcast_to(grid, np.shape(empty))
+    piece_p, piece_lo, piece_hi = [], [], []
+    for p in range(len(ends)):
+        if not has_break[p] and np.all(empty[p]):
+            continue
+        for lo, hi in pairwise(np.unique(ends[p])):
+            if hi - lo <= 0:
+                continue
+            inside = (rows[p] > lo) & (rows[p] < hi)
+            if np.any(inside) and np.all(empty[p][inside]):
+                continue
+            cuts = np.linspace(lo, hi, int(np.ceil((hi - lo) / max_piece)) + 1)
+            piece_p += [p] * (cuts.size - 1)
+            piece_lo += list(cuts[:-1])
+            piece_hi += list(cuts[1:])
+    return np.array(piece_p, dtype=int), np.array(piece_lo), np.array(piece_hi)
+
+
 def _solve_problems(g, gradient, switches, r, rho_max, coarse, grid_t, n_grid, phis, py, pphi,
                     ts_x, ts_w):
     count = py.size
@@ -465,28 +492,11 @@ def _solve_problems(g, gradient, switches, r, rho_max, coarse, grid_t, n_grid, p
     ends = [[grid_t[0], grid_t[-1]] for _ in range(count)]
     for p, x in zip(prob, breaks):
         ends[p].append(float(x))
-    piece_p, piece_lo, piece_hi = [], [], []
-    for p in range(count):
-        if np.all(empty[p]) and not np.any(prob == p):
-            continue
-        e = np.unique(ends[p])
-        for lo, hi in pairwise(e):
-            if hi - lo <= 0:
-                continue
-            # a coarse node strictly inside a piece tells whether it holds roots
-            inside = (grid_t > lo) & (grid_t < hi)
-            if np.any(inside) and np.all(empty[p][inside]):
-                continue
-            # long pieces are cut (the tanh-sinh rule resolves a smooth integrand best on
-            # short intervals)
-            cuts = np.linspace(lo, hi, int(np.ceil((hi - lo) / MAX_PIECE)) + 1)
-            piece_p += [p] * (cuts.size - 1)
-            piece_lo += list(cuts[:-1])
-            piece_hi += list(cuts[1:])
-    if not piece_p:
+    has_break = np.zeros(count, dtype=bool)
+    has_break[prob] = True
+    piece_p, lo, hi = angular_pieces(ends, grid_t, empty, has_break, MAX_PIECE)
+    if piece_p.size == 0:
         return out
-    piece_p = np.array(piece_p)
-    lo, hi = np.array(piece_lo), np.array(piece_hi)
     t = lo[:, None] + (hi - lo)[:, None] * ts_x[None, :]
     w = (hi - lo)[:, None] * ts_w[None, :]
     node_p = np.repeat(piece_p, ts_x.size)
@@ -528,5 +538,5 @@ def identity_defect(sums: RadialSums) -> float:
     return float(max(abs(totals[0] - 1), np.max(np.abs(totals[1:]))))
 
 
-__all__ = ["RadialRule", "RadialSums", "critical_values", "identity_defect", "pairs_of",
-           "radial_sums"]
+__all__ = ["RadialRule", "RadialSums", "angular_pieces", "critical_values", "identity_defect",
+           "pairs_of", "radial_sums"]

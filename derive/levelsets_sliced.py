@@ -90,6 +90,7 @@ from .levelsets_radial import (
     _signature,
     _slope,
     _Structure,
+    angular_pieces,
     critical_values,
     label_scale,
     pairs_of,
@@ -367,25 +368,9 @@ def _solve_slices(g, gradient, switches, frame, py, ps, grid, ts_x, ts_w,
         ends[p].append(float(x))
     has_break = np.zeros(count, dtype=bool)
     has_break[found_p] = True
-    piece_p, piece_lo, piece_hi = [], [], []
-    for p in range(count):
-        if not has_break[p] and np.all(empty[p]):
-            continue
-        row = grid[p]
-        for lo, hi in pairwise(np.unique(ends[p])):
-            if hi - lo <= 0:
-                continue
-            inside = (row > lo) & (row < hi)
-            if np.any(inside) and np.all(empty[p][inside]):
-                continue
-            cuts = np.linspace(lo, hi, int(np.ceil((hi - lo) / inner_piece)) + 1)
-            piece_p += [p] * (cuts.size - 1)
-            piece_lo += list(cuts[:-1])
-            piece_hi += list(cuts[1:])
-    if not piece_p:
+    piece_p, lo, hi = angular_pieces(ends, grid, empty, has_break, inner_piece)
+    if piece_p.size == 0:
         return out
-    piece_p = np.array(piece_p)
-    lo, hi = np.array(piece_lo), np.array(piece_hi)
     t = (lo[:, None] + (hi - lo)[:, None] * ts_x[None, :]).ravel()
     w = ((hi - lo)[:, None] * ts_w[None, :]).ravel()
     node_p = np.repeat(piece_p, ts_x.size)
