@@ -478,6 +478,45 @@ def sliced_sums(g, rule: SliceRule = SliceRule(), gradient=None, switches=(), ax
     return RadialSums(ys, wy, sums, 3, pairs_of(3), False, tuple(singular))
 
 
+def axis_kinks(switches, frame, samples: int = 4097) -> np.ndarray:
+    """Slices s (|s| < S_MAX) on which a kink of g lies in the whole slice: the zeros of the
+    switch functions that depend on the slicing coordinate alone (|z1| + z2 z3 sliced along
+    z1: s = 0). S(y, s) has a kink there for every label, so the outer rule is split at them;
+    kinks that cross a slice along a curve are the inner rule's (its angular pieces).
+
+    >>> frame = slicing_frame(0)
+    >>> axis_kinks([lambda z: z[..., 0] - 0.5, lambda z: z[..., 1] * z[..., 2]], frame)
+    array([0.5])
+    """
+    grid = np.linspace(-S_MAX, S_MAX, samples)
+    probe = np.random.default_rng(0).standard_normal((3, 2))
+    points = (grid[:, None, None] * frame[:, 2]
+              + probe[None, :, 0:1] * frame[:, 0] + probe[None, :, 1:2] * frame[:, 1])
+    found = []
+    for switch in switches:
+        with np.errstate(all="ignore"):
+            values = np.broadcast_to(np.asarray(switch(points), dtype=float), grid.shape + (3,))
+        if not np.all(np.isfinite(values)):
+            continue
+        spread = np.max(np.abs(values - values[:, :1]))
+        if spread > 1e-12 * (1.0 + np.max(np.abs(values))):
+            continue   # depends on the in-slice coordinates: a curve in each slice
+        v = values[:, 0]
+        found += list(grid[v == 0.0])
+        for k in np.nonzero(v[:-1] * v[1:] < 0)[0]:
+            a, b, fa = grid[k], grid[k + 1], v[k]
+            for _ in range(60):
+                mid = 0.5 * (a + b)
+                fm = float(np.asarray(switch(mid * frame[:, 2] + probe[0, 0] * frame[:, 0]
+                                             + probe[0, 1] * frame[:, 1])))
+                if (fm < 0) == (fa < 0):
+                    a, fa = mid, fm
+                else:
+                    b = mid
+            found.append(0.5 * (a + b))
+    return np.unique(np.round(np.array(found, dtype=float), 12))
+
+
 def slice_moments(g, ys, rule: SliceRule, frame, derivatives, switches=(),
                   critical_points=(), scale: float = 1.0, starts=None):
     """p(y) E[h | y] (columns as :class:`RadialSums`) at the labels ``ys``.
@@ -510,6 +549,7 @@ def slice_moments(g, ys, rule: SliceRule, frame, derivatives, switches=(),
         point_s, point_value = point_s[inside], point_value[inside]
     else:
         point_s = point_value = np.zeros(0)
+    kinks = axis_kinks(switches, frame)
     n0 = rule.coarse_rays
     t0 = -np.pi + _SEAM
     regular = t0 + 2 * np.pi * np.arange(n0 + 1) / n0
@@ -520,7 +560,7 @@ def slice_moments(g, ys, rule: SliceRule, frame, derivatives, switches=(),
         extra_s = np.unique(np.round(point_s[near], 6))
         if extra_s.size > 8:   # the 8 nearest to the centre, where phi_1 is largest
             extra_s = extra_s[np.argsort(np.abs(extra_s))[:8]]
-        s, w = slice_nodes(np.concatenate([sol[:, 2], extra_s]), rule)
+        s, w = slice_nodes(np.concatenate([sol[:, 2], extra_s, kinks]), rule)
         u = np.full((s.size, extra_count, 2), np.nan)
         u[:, :min(len(sol), 8)] = sol[None, :8, :2]
         prob_y += [k] * s.size

@@ -146,3 +146,62 @@ def test_quadratic_threshold_four_digits():
     assert result.klass == "easy"
     assert abs(result.alpha_c - reference.alpha_c) <= result.error_bound + reference.error_bound
     assert result.error_bound < 1e-4 * result.alpha_c                 # 4 digits (issue 4)
+
+
+def test_axis_kink_splits_the_outer_rule():
+    """|z1| + z2 z3 sliced along z1: the kink plane z1 = 0 is a whole slice (axis_kinks)."""
+    from derive.levelsets_sliced import axis_kinks, slicing_frame
+    from derive.thresholds_homogeneous import _switches
+    from derive.thresholds_radial import _wrap
+
+    switches = [_wrap(f) for f in _switches(sympy.Abs(z1) + z2 * z3, (z1, z2, z3))]
+    assert list(axis_kinks(switches, slicing_frame(0))) == [0.0]
+    assert len(axis_kinks(switches, slicing_frame(2))) == 0     # z1 = 0 crosses z3-slices
+
+
+def _folded_plus_product_nu():
+    """nu_1 of y = |z1| + z2 z3 by convolution: a = |z1| has density 2 phi(a) on a > 0 and
+    b = z2 z3 the density K0(|b|)/pi with p E[z2^2 | b] = |b| K1(|b|)/pi, E[z2 z3 | b] = b
+    (as for the tanh target above); G(y) is block-diagonal (z1 | z2, z3)."""
+    def inner(y):
+        parts = [(0.0, y), (y, np.inf)] if y > 0 else [(0.0, np.inf)]
+
+        def weight(a):
+            return 2 * np.exp(-a * a / 2) / np.sqrt(2 * np.pi)
+
+        def k0(b):
+            return special.k0(abs(b)) / np.pi
+
+        def k1(b):
+            return abs(b) * special.k1(abs(b)) / np.pi if b != 0 else 1 / np.pi
+
+        functions = (lambda a: weight(a) * k0(y - a), lambda a: weight(a) * a * a * k0(y - a),
+                     lambda a: weight(a) * k1(y - a), lambda a: weight(a) * (y - a) * k0(y - a))
+        return [sum(integrate.quad(f, lo, hi, limit=200, epsabs=1e-14, epsrel=1e-12)[0]
+                    for lo, hi in parts) for f in functions]
+
+    unit = np.eye(3)
+    basis = [np.outer(unit[i], unit[j]) + np.outer(unit[j], unit[i]) for i in range(3)
+             for j in range(i, 3)]
+    basis = [b / np.linalg.norm(b) for b in basis]
+
+    def integrand(y):
+        p, m11, m22, m23 = inner(y)
+        G = np.array([[m11 / p - 1, 0, 0], [0, m22 / p - 1, m23 / p],
+                      [0, m23 / p, m22 / p - 1]])
+        return p * np.array([[np.sum(bi * (G @ bj @ G)) for bj in basis] for bi in basis])
+
+    F = sum(integrate.quad_vec(integrand, lo, hi, epsabs=1e-12, epsrel=1e-10, limit=400)[0]
+            for lo, hi in ((-40.0, 0.0), (0.0, 40.0)))
+    return float(np.linalg.eigvalsh(F)[-1])
+
+
+@pytest.mark.slow
+def test_kinked_target_four_digits_against_convolution():
+    """|z1| + z2 z3 (a kink across the slices): 0.73941173 by convolution."""
+    reference = 1 / _folded_plus_product_nu()
+    result = _sliced(sympy.Abs(z1) + z2 * z3)
+    assert abs(reference - 0.7394117) < 1e-6
+    assert result.klass == "easy"
+    assert abs(result.alpha_c - reference) <= result.error_bound + 1e-8
+    assert result.error_bound < 1e-4 * result.alpha_c                 # 4 digits (issue 4)
