@@ -46,17 +46,13 @@ import numpy as np
 import sympy
 
 from .levelsets_radial import RadialSums
-from .levelsets_sliced import GENERIC_AXIS
 from .thresholds import MultiWeakRecovery
 from .thresholds_radial import (
     _DISCONTINUOUS,
     RadialTotals,
-    _gradient,
-    _lambdified,
-    _wrap,
-    classify,
+    numeric_target,
     radial_totals,
-    slicing_axis,
+    recovery_from_totals,
 )
 
 
@@ -116,24 +112,15 @@ def clipped_totals(h, variables, a, b, rules=None, label: str = "h") -> RadialTo
     docstring), with their a-posteriori bounds, or the reason they cannot be computed."""
     from dataclasses import replace
 
-    from .thresholds_homogeneous import _switches
-
     variables = tuple(variables)
-    kinks = tuple(_wrap(f) for f in _switches(h, variables))
+    g, gradient, kinks, axis = numeric_target(h, variables)
     cuts = tuple(float(c) for c in (a, b) if c.is_finite)
-    found = radial_totals(_lambdified(h, variables), len(variables),
-                          _gradient(h, variables), kinks, rules, label,
-                          axis=slicing_axis(h, variables) if len(variables) == 3
-                          else GENERIC_AXIS,
+    found = radial_totals(g, len(variables), gradient, kinks, rules, label, axis=axis,
                           extra_singular=cuts, merge=lambda sums: _with_atoms(sums, a, b))
     if isinstance(found, str):
-        if "atom" in found:
-            return (f"{label} itself is constant on a set of positive probability; only "
-                    "atoms from an outer clip are integrated")
-        return found
+        return f"{label} (inside the clip): {found}"
     return replace(found, method=f"{found.method}; split at the clip value(s) "
-                                 f"{', '.join(str(c) for c in (a, b) if c.is_finite)}, "
-                                 "atoms integrated")
+                                 f"{', '.join(str(c) for c in cuts)}, atoms integrated")
 
 
 def _with_atoms(sums: RadialSums, a, b) -> RadialSums:
@@ -171,13 +158,7 @@ def clipped_recovery(expr, variables, rules=None,
     if h.has(*_DISCONTINUOUS) or not h.free_symbols:
         return None
     found = clipped_totals(h, variables, a, b, rules, label=str(h))
-    names = variables
-    if isinstance(found, str):
-        from .certificates import Certificate
-
-        return MultiWeakRecovery("undetermined", None, 0.0, 0, 0, found, (), names,
-                                 certificate=Certificate("undetermined", found))
-    return classify(found, len(variables), names, conditional_mean_zero)
+    return recovery_from_totals(found, len(variables), variables, conditional_mean_zero)
 
 
 __all__ = ["clip_form", "clipped_recovery", "clipped_totals"]

@@ -133,6 +133,13 @@ def recovery_from_function(g, r: int, variables=None, gradient=None, switches=()
     """
     names = tuple(variables) if variables is not None else tuple(f"z{i + 1}" for i in range(r))
     found = radial_totals(g, r, gradient, switches, rules, label, axis)
+    return recovery_from_totals(found, r, names, conditional_mean_zero)
+
+
+def recovery_from_totals(found, r: int, names: tuple,
+                         conditional_mean_zero: bool = False) -> MultiWeakRecovery:
+    """:func:`classify` of totals, or "undetermined" with the reason when ``found`` is the
+    reason (a string) why :func:`radial_totals` could not compute them."""
     if isinstance(found, str):
         return MultiWeakRecovery("undetermined", None, 0.0, 0, 0, found, (), names,
                                  certificate=Certificate("undetermined", found))
@@ -232,19 +239,24 @@ def radial_recovery(expr, variables, rules=None,
     """The first weak-recovery step of a noiseless sympy target in 2 or 3 variables, or None
     when the target is discontinuous (the discrete engine's) or r is not 2 or 3
     (``conditional_mean_zero``: see :func:`recovery_from_function`)."""
-    from .thresholds_homogeneous import _switches
-
     variables = tuple(variables)
     expr = sympy.sympify(expr)
     if len(variables) not in (2, 3) or expr.has(*_DISCONTINUOUS):
         return None
-    g = _lambdified(expr, variables)
-    kinks = [_wrap(f) for f in _switches(expr, variables)]
-    gradient = _gradient(expr, variables)
-    axis = slicing_axis(expr, variables) if len(variables) == 3 else GENERIC_AXIS
-    return recovery_from_function(g, len(variables), variables, gradient, tuple(kinks), rules,
+    g, gradient, kinks, axis = numeric_target(expr, variables)
+    return recovery_from_function(g, len(variables), variables, gradient, kinks, rules,
                                   label=str(expr), conditional_mean_zero=conditional_mean_zero,
                                   axis=axis)
+
+
+def numeric_target(expr, variables) -> tuple:
+    """What :func:`radial_totals` needs of a sympy target: the vectorised function, its exact
+    gradient (or None), the kink switches and the r = 3 slicing axis."""
+    from .thresholds_homogeneous import _switches
+
+    kinks = tuple(_wrap(f) for f in _switches(expr, variables))
+    axis = slicing_axis(expr, variables) if len(variables) == 3 else GENERIC_AXIS
+    return _lambdified(expr, variables), _gradient(expr, variables), kinks, axis
 
 
 def slicing_axis(expr, variables):
@@ -303,5 +315,5 @@ def _wrap(function):
     return switch
 
 
-__all__ = ["RadialTotals", "classify", "radial_recovery", "radial_totals",
-           "recovery_from_function", "totals"]
+__all__ = ["RadialTotals", "classify", "numeric_target", "radial_recovery", "radial_totals",
+           "recovery_from_function", "recovery_from_totals", "totals"]
