@@ -434,15 +434,21 @@ def _panel_nodes(edges, order):
     return (mid[:, None] + half[:, None] * t).ravel(), (half[:, None] * w).ravel()
 
 
-def angular_pieces(ends, grid, empty, has_break, max_piece: float):
+def angular_pieces(ends, break_p, break_t, grid, empty, max_piece: float):
     """The angular pieces of every problem p: (problem index, lower end, upper end) arrays.
 
-    The pieces lie between consecutive distinct ``ends[p]`` (the rule's ends and the
-    breakpoints of the ray pattern); a problem whose coarse rays (``grid``, one row or one
-    per problem) hold no roots (``empty``) and that has no breakpoint (``has_break``) has
-    none; a piece with a coarse ray strictly inside, all of them without roots, is skipped;
-    long pieces are cut to at most ``max_piece`` (the tanh-sinh rule resolves a smooth
-    integrand best on short intervals)."""
+    The pieces lie between consecutive distinct points of ``ends[p]`` (the rule's ends and
+    fixed cuts) and of the breakpoints ``break_t`` of the ray pattern that belong to p
+    (``break_p``); a problem whose coarse rays (``grid``, one row or one per problem) hold
+    no roots (``empty``) and that has no breakpoint has none; a piece with a coarse ray
+    strictly inside, all of them without roots, is skipped; long pieces are cut to at most
+    ``max_piece`` (the tanh-sinh rule resolves a smooth integrand best on short
+    intervals)."""
+    ends = [list(e) for e in ends]
+    for p, x in zip(break_p, break_t):
+        ends[p].append(float(x))
+    has_break = np.zeros(len(ends), dtype=bool)
+    has_break[np.asarray(break_p, dtype=int)] = True
     rows = np.broadcast_to(grid, np.shape(empty))
     piece_p, piece_lo, piece_hi = [], [], []
     for p in range(len(ends)):
@@ -490,11 +496,7 @@ def _solve_problems(g, gradient, switches, r, rho_max, coarse, grid_t, n_grid, p
     breaks = 0.5 * (a + b)
     # pieces: between consecutive breakpoints of each problem; skip pieces without roots
     ends = [[grid_t[0], grid_t[-1]] for _ in range(count)]
-    for p, x in zip(prob, breaks):
-        ends[p].append(float(x))
-    has_break = np.zeros(count, dtype=bool)
-    has_break[prob] = True
-    piece_p, lo, hi = angular_pieces(ends, grid_t, empty, has_break, MAX_PIECE)
+    piece_p, lo, hi = angular_pieces(ends, prob, breaks, grid_t, empty, MAX_PIECE)
     if piece_p.size == 0:
         return out
     t = lo[:, None] + (hi - lo)[:, None] * ts_x[None, :]

@@ -364,11 +364,7 @@ def _solve_slices(g, gradient, switches, frame, py, ps, grid, ts_x, ts_w,
                                     sig[prob, j], sig[prob, j + 1])
     ends = [[grid[p, 0], grid[p, -1], *([] if cuts is None else cuts[p])]
             for p in range(count)]
-    for p, x in zip(found_p, found_t):
-        ends[p].append(float(x))
-    has_break = np.zeros(count, dtype=bool)
-    has_break[found_p] = True
-    piece_p, lo, hi = angular_pieces(ends, grid, empty, has_break, inner_piece)
+    piece_p, lo, hi = angular_pieces(ends, found_p, found_t, grid, empty, inner_piece)
     if piece_p.size == 0:
         return out
     t = (lo[:, None] + (hi - lo)[:, None] * ts_x[None, :]).ravel()
