@@ -38,6 +38,8 @@ law of the product (p(t) = K_0(|t|)/pi, E[z1^2 | z1 z2 = t] = |t| K_1(|t|)/K_0(|
 (z1*z2, -1, 1)
 >>> clip_form(z1 * z2) is None
 True
+>>> clip_form(sympy.Max(0, z1**2 - 1) * z2**2)       # the atom {z1^2 <= 1 or z2 = 0}
+(z2**2*(z1**2 - 1), 0, oo)
 """
 
 from __future__ import annotations
@@ -74,6 +76,31 @@ def _layer(expr):
         constant, inner = expr.as_independent(*expr.free_symbols, as_Add=False)
         if constant != 1 and constant.is_real and constant != 0:
             return "affine", (constant, sympy.Integer(0)), inner
+        return _signed_clip_factor(expr)
+    return None
+
+
+def _signed_clip_factor(product):
+    """A clip at 0 taken out of a product: max(u, 0) v = max(u v, 0) and min(u, 0) v =
+    min(u v, 0) where v >= 0 everywhere, with max and min exchanged where v <= 0 (pointwise
+    identities; the sign of v is sympy's proof from the variables being real, never a
+    guess). relu(z1^2 - 1) z2^2 is then relu(h) with h = (z1^2 - 1) z2^2, whose atom {h <= 0}
+    is not an outer clip of the written expression. None if no factor qualifies."""
+    factors = product.args
+    for i, clip in enumerate(factors):
+        if not (isinstance(clip, (sympy.Max, sympy.Min)) and len(clip.args) == 2
+                and 0 in clip.args):
+            continue
+        rest = sympy.Mul(*(f for j, f in enumerate(factors) if j != i))
+        u = clip.args[0] if clip.args[1] == 0 else clip.args[1]
+        if rest.is_nonnegative:
+            flipped = False
+        elif rest.is_nonpositive:
+            flipped = True
+        else:
+            continue
+        kind = "max" if isinstance(clip, sympy.Max) != flipped else "min"
+        return kind, sympy.Integer(0), u * rest
     return None
 
 

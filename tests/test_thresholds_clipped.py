@@ -134,3 +134,44 @@ def test_staircase_of_clipped_product_learns_the_rest_later():
     reference = 1 / _second_step_reference()
     assert abs(second.alpha_c - reference) <= second.error_bound + 1e-9
     assert abs(second.alpha_c - reference) < 1e-7 * reference
+
+
+def test_clip_factor_of_a_signed_product_becomes_an_outer_clip():
+    # max(u, 0) v = max(u v, 0) for v >= 0, min for v <= 0 (pointwise identities)
+    assert clip_form(sympy.Max(0, z1**2 - 1) * z2**2) == ((z1**2 - 1) * z2**2, 0, sympy.oo)
+    assert clip_form(sympy.Max(0, z1) * -z2**2) == (z1 * z2**2, 0, sympy.oo)
+    assert clip_form(sympy.Min(0, z1) * sympy.exp(z2)) == (z1 * sympy.exp(z2), -sympy.oo, 0)
+    assert clip_form(sympy.Max(0, z1) * z2) is None       # v changes sign: no clip form
+
+
+def _relu_times_square_nu():
+    """relu(z1^2 - 1) z2^2: the atom {|z1| <= 1} (y = 0) and, for y > 0, z1^2 = 1 + y/s with
+    s = z2^2, so with chi^2_1 density f: p(y) = int f(s) f(1 + y/s) ds / s,
+    E[z1^2 - 1; y] = int f(s) f(1 + y/s) (y/s) ds / s. G is diagonal (sign flips), so
+    F(e1 e1^T) = E[g_11^2] e1 e1^T; trapezoid in log y and log s (converged to ~1e-8)."""
+    f = lambda w: np.exp(-w / 2) / np.sqrt(2 * np.pi * w)
+    h = 0.025
+    t = np.arange(-40, 6, h)[:, None]
+    v = np.arange(-40, 8, h)[None, :]
+    y, s = np.exp(t), np.exp(v)
+    kernel = f(s) * f(1 + y / s) * h
+    p = kernel.sum(axis=1)
+    m = (kernel * (y / s)).sum(axis=1)
+    mass = special.erf(1 / math.sqrt(2))
+    inside = (mass - 2 * stats.norm.pdf(1.0)) / mass - 1           # E[z1^2 - 1 | |z1| <= 1]
+    return mass * inside**2 + float(np.sum(y[:, 0] * h * m * m / p))
+
+
+def test_relu_times_square_is_an_atom_of_a_product():
+    staircase = analyze("relu(z1**2 - 1)*z2**2").grand_staircase()
+    first, second = staircase.steps
+    assert staircase.complete
+    assert first.klass == "easy" and first.dimension_added == 1
+    assert abs(abs(first.directions[0][0]) - 1) < 1e-5
+    reference = 1 / _relu_times_square_nu()
+    assert abs(first.alpha_c - reference) <= first.error_bound + 1e-7
+    assert first.error_bound < 1e-4 * reference                   # at least 4 digits
+    # given z1 (|z1| > 1) the label fixes z2^2; on the atom it says nothing about z2:
+    # nu = E[(z2^2 - 1)^2] P(|z1| > 1) = 2 erfc(1/sqrt2)
+    exact = 1 / (2 * special.erfc(1 / math.sqrt(2)))
+    assert abs(second.alpha_c - exact) <= second.error_bound + 1e-9
