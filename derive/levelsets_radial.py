@@ -120,6 +120,15 @@ def _angular_range(r: int):
     return 0.0, np.pi
 
 
+def fibonacci_directions(n: int) -> np.ndarray:
+    """n nearly uniform unit vectors in 3-d (Fibonacci lattice on the sphere), (n, 3)."""
+    k = np.arange(n) + 0.5
+    polar = np.arccos(1 - 2 * k / n)
+    azimuth = np.pi * (1 + 5**0.5) * k
+    return np.stack([np.sin(polar) * np.cos(azimuth), np.sin(polar) * np.sin(azimuth),
+                     np.cos(polar)], axis=-1)
+
+
 def _evaluate(g, points):
     with np.errstate(all="ignore"):
         values = np.asarray(g(points), dtype=float)

@@ -54,8 +54,10 @@ The error is estimated a posteriori, not enclosed: the caller evaluates two rule
 dimension refined (label panels, inner tanh-sinh level and ray grid, outer tanh-sinh level),
 and adds the defects of the identities int p = 1, int p E[z|y] = 0, int p G = 0
 (:func:`derive.levelsets_radial.identity_defect`). Targets with kinks (Abs, Max) have
-slice-critical points on the kinks that (*) with central differences does not find; the
-outer rule then converges slower there, and the two rules' difference shows it.
+singular slices that (*) does not find: the corners of the level sets on the kink edges and
+the tangencies of their creases, found by :mod:`derive.levelsets_kinks` and split at like
+the solutions of (*) (max(|z1|, |z2|, |z3|): the slices through the cube's vertices); kink
+planes that hold a whole slice are :func:`axis_kinks`.
 
 An atom of the label (g constant on a set of positive probability) is detected on a set of
 rays from the origin and reported (``RadialSums.atom``), not integrated.
@@ -78,6 +80,7 @@ from itertools import pairwise
 import numpy as np
 
 from .doubleexp import tanh_sinh
+from .levelsets_kinks import corner_angles, kink_slices
 from .levelsets_radial import (
     BISECTION_STEPS,
     MAX_PIECE,
@@ -92,6 +95,7 @@ from .levelsets_radial import (
     _Structure,
     angular_pieces,
     critical_values,
+    fibonacci_directions,
     label_scale,
     pairs_of,
 )
@@ -106,6 +110,11 @@ _NEWTON_STEPS = 40
 #: golden-section steps per extremum along a slice's ray: location to ~3e-6 of the radius
 #: grid, value to ~1e-11 (only the value decides which segments bracket a label)
 _GOLDEN_STEPS = 24
+#: the same where g has kinks: at a corner of the level curve the extremum along a ray is a
+#: kink of g, its value error is linear in the location error, and 24 steps left the fold
+#: angles ~6e-6 rad off (7e-5 of S(y, s) on the slices near a vertex of max |z_i| = y);
+#: 48 steps agree with the polygon's exact edge integrals to 1e-10
+_GOLDEN_STEPS_KINKED = 48
 #: the default slicing axis: generic, so that no slice of a target written in coordinates
 #: is degenerate (z1^2 + 2 z2 z3 - z3^2 restricted to z3 = 0 is z1^2, constant along z2, and
 #: S(y, s) then varies on the scale |y| near s = 0 without being singular anywhere: the
@@ -348,8 +357,9 @@ def _solve_slices(g, gradient, switches, frame, py, ps, grid, ts_x, ts_w,
 
     if np.ndim(nodes) == 0:
         nodes = _slice_radii(nodes)
+    golden = _GOLDEN_STEPS_KINKED if switches else _GOLDEN_STEPS
     coarse = _Structure(g, dirs_of(grid.ravel()), RHO_SLICE, base=np.repeat(base, n_grid, axis=0),
-                        nodes=nodes, golden_steps=_GOLDEN_STEPS)
+                        nodes=nodes, golden_steps=golden)
     y_rows = np.repeat(py, n_grid)
     sig = _signature(g, switches, coarse, y_rows).reshape(count, n_grid)
     empty = coarse.brackets(y_rows).reshape(count, n_grid, -1).sum(axis=2) == 0
@@ -357,7 +367,7 @@ def _solve_slices(g, gradient, switches, frame, py, ps, grid, ts_x, ts_w,
 
     def signature_at(t, rows):
         structure = _Structure(g, dirs_of(t), RHO_SLICE, base=base[rows], nodes=nodes,
-                               golden_steps=_GOLDEN_STEPS)
+                               golden_steps=golden)
         return _signature(g, switches, structure, py[rows])
 
     found_p, found_t = _breakpoints(signature_at, prob, grid[prob, j], grid[prob, j + 1],
@@ -376,7 +386,7 @@ def _solve_slices(g, gradient, switches, frame, py, ps, grid, ts_x, ts_w,
     for start in range(0, t.size, step):
         part = slice(start, start + step)
         structure = _Structure(g, dirs_of(t[part]), RHO_SLICE, base=base[node_p[part]],
-                               nodes=nodes, golden_steps=_GOLDEN_STEPS)
+                               nodes=nodes, golden_steps=golden)
         ray, rho = _roots(g, structure, py[node_p[part]])
         rd, rb = structure.dirs[ray], structure.base[ray]
         slope = np.abs(_slope(g, gradient, rho, rd, rb))
@@ -419,14 +429,6 @@ def slice_nodes(singular, rule: SliceRule):
     return s[keep], w[keep]
 
 
-def _fibonacci_directions(n=2048):
-    k = np.arange(n) + 0.5
-    polar = np.arccos(1 - 2 * k / n)
-    azimuth = np.pi * (1 + 5**0.5) * k
-    return np.stack([np.sin(polar) * np.cos(azimuth), np.sin(polar) * np.sin(azimuth),
-                     np.cos(polar)], axis=-1)
-
-
 def sliced_sums(g, rule: SliceRule = SliceRule(), gradient=None, switches=(), axis=GENERIC_AXIS,
                 extra_singular=()) -> RadialSums:
     """p(y) E[h | y] for h = 1, z, z z^T - I (r = 3, original coordinates) on a label rule,
@@ -437,7 +439,7 @@ def sliced_sums(g, rule: SliceRule = SliceRule(), gradient=None, switches=(), ax
     frame = slicing_frame(axis)
     derivatives = _Derivatives(g, gradient)
     # label range, atoms: rays from the origin in 2048 directions
-    rays = _Structure(g, _fibonacci_directions(), RHO_MAX[3])
+    rays = _Structure(g, fibonacci_directions(2048), RHO_MAX[3])
     low, high = float(np.nanmin(rays.V)), float(np.nanmax(rays.V))
     values, points = critical_values(g, 3, RHO_MAX[3])
     g0 = float(_evaluate(g, np.zeros((1, 3)))[0])
@@ -546,6 +548,9 @@ def slice_moments(g, ys, rule: SliceRule, frame, derivatives, switches=(),
     else:
         point_s = point_value = np.zeros(0)
     kinks = axis_kinks(switches, frame)
+    # corners of the level sets on the kink edges and tangencies of their creases
+    # (derive.levelsets_kinks): S(y, s) is not analytic at those slices either
+    corners = kink_slices(g, switches, frame, ys) if switches else None
     n0 = rule.coarse_rays
     t0 = -np.pi + _SEAM
     regular = t0 + 2 * np.pi * np.arange(n0 + 1) / n0
@@ -556,7 +561,8 @@ def slice_moments(g, ys, rule: SliceRule, frame, derivatives, switches=(),
         extra_s = np.unique(np.round(point_s[near], 6))
         if extra_s.size > 8:   # the 8 nearest to the centre, where phi_1 is largest
             extra_s = extra_s[np.argsort(np.abs(extra_s))[:8]]
-        s, w = slice_nodes(np.concatenate([sol[:, 2], extra_s, kinks]), rule)
+        corner_s = corners[k].s if corners is not None else np.zeros(0)
+        s, w = slice_nodes(np.concatenate([sol[:, 2], extra_s, kinks, corner_s]), rule)
         u = np.full((s.size, extra_count, 2), np.nan)
         u[:, :min(len(sol), 8)] = sol[None, :8, :2]
         prob_y += [k] * s.size
@@ -581,6 +587,17 @@ def slice_moments(g, ys, rule: SliceRule, frame, derivatives, switches=(),
         flat = cut_angles.reshape(-1)
         flat[np.nonzero(known)[0]] = angles
         cut_angles = flat.reshape(prob_s.size, extra_count)
+    if corners is not None:
+        # near a corner of the level set, its corners in the slice are degrees apart: their
+        # angles join the grid and cut the angular rule (derive.levelsets_kinks)
+        found = [corner_angles(g, switches, frame, ys[k], prob_s[prob_y == k], corners[k])
+                 for k in range(ys.size)]
+        width = max(a.shape[1] for a in found)
+        angles = np.full((prob_s.size, width), np.nan)
+        for k, a in enumerate(found):
+            angles[np.nonzero(prob_y == k)[0], :a.shape[1]] = a
+        angles = np.where(np.isfinite(angles), (angles - t0) % (2 * np.pi) + t0, t0)
+        cut_angles = np.concatenate([cut_angles, angles], axis=1)
     prob_grid = np.sort(np.concatenate([np.broadcast_to(regular, (prob_s.size, regular.size)),
                                         cut_angles], axis=1), axis=1)
     ts_x, _, ts_w = tanh_sinh(np.ones(1), rule.ts_level)
