@@ -86,6 +86,8 @@ class RadialSums:
     pairs: tuple
     atom: bool
     singular_values: tuple
+    #: with a region R (radial_sums(region=...)): p(y) E[h 1_R | y], same columns
+    restricted: np.ndarray | None = None
 
 
 def pairs_of(r: int) -> tuple:
@@ -344,12 +346,14 @@ def _moments(r, rho, dirs):
 
 
 def radial_sums(g, r: int, rule: RadialRule = RadialRule(), gradient=None, switches=(),
-                extra_singular=()) -> RadialSums:
+                extra_singular=(), region=None) -> RadialSums:
     """p(y) E[h | y] for h = 1, z, z z^T - I on a label rule (see the module docstring).
 
     ``g``: vectorised function of an array (..., r); ``gradient`` (optional): its gradient,
     same input, output (..., r); ``switches``: functions of (..., r) whose sign changes are
-    kinks of g; ``extra_singular``: label values known to be singular.
+    kinks of g; ``extra_singular``: label values known to be singular; ``region``: a
+    function whose positive set is a region R (its boundary among the switches): the sums
+    restricted to R are returned too (``RadialSums.restricted``).
     """
     if r not in (2, 3):
         raise ValueError("radial level sets are implemented for r = 2, 3")
@@ -399,19 +403,22 @@ def radial_sums(g, r: int, rule: RadialRule = RadialRule(), gradient=None, switc
         # all (label, azimuth) problems at once, in chunks
         problems_y = np.repeat(ys, len(phis))
         problems_phi = np.tile(np.arange(len(phis)), ys.size)
-        out = np.zeros((problems_y.size, columns))
+        out = np.zeros((problems_y.size, 2 * columns))
         step = max(1, 32 * _CHUNK // n_grid)
         for start in range(0, problems_y.size, step):
             py = problems_y[start:start + step]
             pphi = problems_phi[start:start + step]
             out[start:start + step] = _solve_problems(g, gradient, switches, r, rho_max, coarse,
                                                       grid_t, n_grid, phis, py, pphi, ts_x,
-                                                      ts_w)
-        return (out.reshape(ys.size, len(phis), columns) * phi_weight[None, :, None]).sum(axis=1)
+                                                      ts_w, region)
+        out = (out.reshape(ys.size, len(phis), 2 * columns)
+               * phi_weight[None, :, None]).sum(axis=1)
+        return out[:, :columns], out[:, columns:]
 
     ys, wy = _panel_nodes(edges, rule.label_order)
-    sums = evaluate(ys)
-    return RadialSums(ys, wy, sums, r, pairs_of(r), False, tuple(singular))
+    sums, restricted = evaluate(ys)
+    return RadialSums(ys, wy, sums, r, pairs_of(r), False, tuple(singular),
+                      restricted if region is not None else None)
 
 
 def _boundary_values(g, r, rho_max, phis, samples=4096):
@@ -477,10 +484,12 @@ def angular_pieces(ends, break_p, break_t, grid, empty, max_piece: float):
 
 
 def _solve_problems(g, gradient, switches, r, rho_max, coarse, grid_t, n_grid, phis, py, pphi,
-                    ts_x, ts_w):
+                    ts_x, ts_w, region=None):
+    """The angular integrals of the problems (label py, azimuth pphi): columns p E[h | y],
+    then p E[h 1_R | y] (zero without a region)."""
     count = py.size
     columns = 1 + r + len(pairs_of(r))
-    out = np.zeros((count, columns))
+    out = np.zeros((count, 2 * columns))
     # signatures on the coarse grid: rows of the shared structure for each problem's azimuth
     rows = (pphi[:, None] * n_grid + np.arange(n_grid)[None, :]).ravel()
     sub = _Sub(coarse, rows)
@@ -526,7 +535,11 @@ def _solve_problems(g, gradient, switches, r, rho_max, coarse, grid_t, n_grid, p
         with np.errstate(all="ignore"):
             weight = w[part][ray] * rho ** (r - 1) * np.exp(-rho * rho / 2) / slope
         weight = np.where(np.isfinite(weight), weight, 0.0) / (2 * np.pi) ** (r / 2)
-        np.add.at(out, node_p[part][ray], weight[:, None] * _moments(r, rho, rd))
+        moments = weight[:, None] * _moments(r, rho, rd)
+        np.add.at(out[:, :columns], node_p[part][ray], moments)
+        if region is not None:
+            inside = _evaluate(region, rho[:, None] * rd) > 0
+            np.add.at(out[:, columns:], node_p[part][ray], moments * inside[:, None])
     return out
 
 

@@ -342,13 +342,14 @@ def _moments3(z):
 
 
 def _solve_slices(g, gradient, switches, frame, py, ps, grid, ts_x, ts_w,
-                  inner_piece=MAX_PIECE, nodes=65, cuts=None):
+                  inner_piece=MAX_PIECE, nodes=65, cuts=None, region=None):
     """The inner (slice) coarea integrals for problems (label py, slice position ps), each
     with its angular signature grid (rows of ``grid``): p_2 E[h 1{g = y} | s] with h the 3-d
-    moments 1, z, z z^T - I (original coordinates)."""
+    moments 1, z, z z^T - I (original coordinates); with a ``region`` R, the same restricted
+    to R in further columns."""
     count, n_grid = grid.shape
     columns = 1 + 3 + len(pairs_of(3))
-    out = np.zeros((count, columns))
+    out = np.zeros((count, columns if region is None else 2 * columns))
     e1, e2, e3 = frame[:, 0], frame[:, 1], frame[:, 2]
     base = ps[:, None] * e3[None, :]
 
@@ -393,7 +394,12 @@ def _solve_slices(g, gradient, switches, frame, py, ps, grid, ts_x, ts_w,
         with np.errstate(all="ignore"):
             weight = w[part][ray] * rho * np.exp(-rho * rho / 2) / slope
         weight = np.where(np.isfinite(weight), weight, 0.0) / (2 * np.pi)
-        np.add.at(out, node_p[part][ray], weight[:, None] * _moments3(rb + rho[:, None] * rd))
+        points = rb + rho[:, None] * rd
+        moments = weight[:, None] * _moments3(points)
+        np.add.at(out[:, :columns], node_p[part][ray], moments)
+        if region is not None:
+            inside = _evaluate(region, points) > 0
+            np.add.at(out[:, columns:], node_p[part][ray], moments * inside[:, None])
     return out
 
 
@@ -430,12 +436,12 @@ def slice_nodes(singular, rule: SliceRule):
 
 
 def sliced_sums(g, rule: SliceRule = SliceRule(), gradient=None, switches=(), axis=GENERIC_AXIS,
-                extra_singular=()) -> RadialSums:
+                extra_singular=(), region=None) -> RadialSums:
     """p(y) E[h | y] for h = 1, z, z z^T - I (r = 3, original coordinates) on a label rule,
     by slices perpendicular to ``axis`` (see the module docstring). ``g``: vectorised
     function of an array (..., 3); ``gradient`` (optional): its gradient; ``switches``:
     functions whose sign changes are kinks of g; ``extra_singular``: label values known to be
-    singular."""
+    singular; ``region``: as for :func:`derive.levelsets_radial.radial_sums`."""
     frame = slicing_frame(axis)
     derivatives = _Derivatives(g, gradient)
     # label range, atoms: rays from the origin in 2048 directions
@@ -472,8 +478,12 @@ def sliced_sums(g, rule: SliceRule = SliceRule(), gradient=None, switches=(), ax
     if int(np.count_nonzero(rays.flat)) > 2:
         return RadialSums(ys, wy, np.zeros((ys.size, columns)), 3, pairs_of(3), True,
                           tuple(singular))
-    sums = slice_moments(g, ys, rule, frame, derivatives, switches, points, scale, starts)
-    return RadialSums(ys, wy, sums, 3, pairs_of(3), False, tuple(singular))
+    sums = slice_moments(g, ys, rule, frame, derivatives, switches, points, scale, starts,
+                         region)
+    restricted = None
+    if region is not None:
+        sums, restricted = sums[:, :columns], sums[:, columns:]
+    return RadialSums(ys, wy, sums, 3, pairs_of(3), False, tuple(singular), restricted)
 
 
 def axis_kinks(switches, frame, samples: int = 4097) -> np.ndarray:
@@ -516,8 +526,9 @@ def axis_kinks(switches, frame, samples: int = 4097) -> np.ndarray:
 
 
 def slice_moments(g, ys, rule: SliceRule, frame, derivatives, switches=(),
-                  critical_points=(), scale: float = 1.0, starts=None):
-    """p(y) E[h | y] (columns as :class:`RadialSums`) at the labels ``ys``.
+                  critical_points=(), scale: float = 1.0, starts=None, region=None):
+    """p(y) E[h | y] (columns as :class:`RadialSums`) at the labels ``ys``; with a
+    ``region`` R, followed by the same columns restricted to R.
 
     ``critical_points`` (n, 3): critical points of g in 3-d. Where a slice is degenerate
     (z1^2 + 2 z2 z3 - z3^2 at z3 = 0: a whole line of critical points) (*) has no solution
@@ -604,12 +615,12 @@ def slice_moments(g, ys, rule: SliceRule, frame, derivatives, switches=(),
     # nodes of weight < 1e-20 carry < 1e-10 even next to a fold's 1 / sqrt singularity
     useful = ts_w[0] > 1e-20
     ts_x, ts_w = ts_x[0][useful], ts_w[0][useful]
-    sums = np.zeros((ys.size, columns))
+    sums = np.zeros((ys.size, columns if region is None else 2 * columns))
     for start in range(0, prob_y.size, _PROBLEMS):
         part = slice(start, start + _PROBLEMS)
         out = _solve_slices(g, gradient, switches, frame, ys[prob_y[part]], prob_s[part],
                             prob_grid[part], ts_x, ts_w, rule.inner_piece, rule.rho_nodes,
-                            cut_angles[part])
+                            cut_angles[part], region)
         np.add.at(sums, prob_y[part], out * prob_w[part, None])
     return sums
 

@@ -134,6 +134,35 @@ def clip_form(expr):
     return inner, a, b
 
 
+def region_form(expr):
+    """(h, u, R) when expr = phi(max(u, 0) v) or phi(min(u, 0) v) with phi affine and v of
+    either sign (:func:`clip_form` takes the factors of proven sign): on R = {u > 0} (max)
+    or {u < 0} (min) the label is phi(h), h = u v, and off R it is the constant phi(0), an
+    atom of mass P(not R). R is returned as the function whose positive set it is (u or -u).
+    None for any other form.
+
+    >>> z1, z2 = sympy.symbols("z1 z2", real=True)
+    >>> region_form(3 * sympy.Max(0, z1**2 - 1) * (z2**2 - 1))
+    ((z1**2 - 1)*(z2**2 - 1), z1**2 - 1)
+    """
+    inner = sympy.sympify(expr)
+    while (layer := _layer(inner)) is not None and layer[0] == "affine":
+        inner = layer[2]
+    if not isinstance(inner, sympy.Mul):
+        return None
+    factors = inner.args
+    clips = [i for i, f in enumerate(factors)
+             if isinstance(f, (sympy.Max, sympy.Min)) and len(f.args) == 2 and 0 in f.args]
+    if len(clips) != 1:
+        return None
+    clip = factors[clips[0]]
+    rest = sympy.Mul(*(f for j, f in enumerate(factors) if j != clips[0]))
+    if not rest.free_symbols:
+        return None
+    u = clip.args[0] if clip.args[1] == 0 else clip.args[1]
+    return u * rest, (u if isinstance(clip, sympy.Max) else -u)
+
+
 def clipped_totals(h, variables, a, b, rules=None, label: str = "h") -> RadialTotals | str:
     """Totals (trivial matrix, F) of y = phi(h) with atoms {h <= a}, {h >= b} (module
     docstring), with their a-posteriori bounds, or the reason they cannot be computed."""
@@ -170,17 +199,57 @@ def _with_atoms(sums: RadialSums, a, b) -> RadialSums:
                       sums.r, sums.pairs, False, sums.singular_values)
 
 
+def region_totals(h, region, variables, rules=None, label: str = "h") -> RadialTotals | str:
+    """Totals of the label h 1_R (an atom at 0 of mass P(not R)): the radial/slice engine's
+    sums of h's level sets restricted to R for the continuous part, and the same sums over
+    the complement for the atom (its moments E[(1, z, z z^T - I) 1_{not R}]); the identity
+    defects are those of the unrestricted sums. The boundary of R is a switch of the angular
+    rules, so the indicator's jump is a breakpoint of every angular piece."""
+    from dataclasses import replace
+
+    from .thresholds_homogeneous import _switches
+    from .thresholds_radial import _wrap
+
+    variables = tuple(variables)
+    g, gradient, kinks, axis = numeric_target(h, variables)
+    boundary = _wrap(_switches(sympy.Abs(region), variables)[0])
+    inside = _wrap(sympy.lambdify(variables, region, modules=["numpy", "scipy"]))
+    found = radial_totals(g, len(variables), gradient, (boundary, *kinks), rules, label,
+                          axis=axis, extra_singular=(0.0,), merge=_restricted_with_atom,
+                          region=inside)
+    if isinstance(found, str):
+        return f"{label} (on the region {region} > 0): {found}"
+    return replace(found, method=f"{found.method}; restricted to {region} > 0, the "
+                                 f"complement integrated as the atom at 0")
+
+
+def _restricted_with_atom(sums: RadialSums) -> RadialSums:
+    """The label rule of h 1_R: every node with its sums restricted to R, and one node at 0
+    (weight 1) carrying the complement's totals."""
+    atom = np.asarray(sums.wy) @ (sums.sums - sums.restricted)
+    return RadialSums(np.concatenate([sums.ys, [0.0]]), np.concatenate([sums.wy, [1.0]]),
+                      np.vstack([sums.restricted, atom[None, :]]), sums.r, sums.pairs, False,
+                      sums.singular_values)
+
+
 def clipped_recovery(expr, variables, rules=None,
                      conditional_mean_zero: bool = False) -> MultiWeakRecovery | None:
     """The first weak-recovery step of a noiseless clipped target phi(h(z)) in 2 or 3
-    variables (module docstring), or None when expr is not of that form (no outer clip) or
-    h is discontinuous."""
+    variables (module docstring), or of phi(max(u, 0) v) with v of either sign
+    (:func:`region_form`), or None when expr is of neither form or h is discontinuous."""
     variables = tuple(variables)
     if len(variables) not in (2, 3):
         return None
     form = clip_form(expr)
     if form is None:
-        return None
+        region = region_form(expr)
+        if region is None:
+            return None
+        h, inside = region
+        if h.has(*_DISCONTINUOUS) or inside.has(*_DISCONTINUOUS):
+            return None
+        found = region_totals(h, inside, variables, rules, label=str(h))
+        return recovery_from_totals(found, len(variables), variables, conditional_mean_zero)
     h, a, b = form
     if h.has(*_DISCONTINUOUS) or not h.free_symbols:
         return None
@@ -188,4 +257,4 @@ def clipped_recovery(expr, variables, rules=None,
     return recovery_from_totals(found, len(variables), variables, conditional_mean_zero)
 
 
-__all__ = ["clip_form", "clipped_recovery", "clipped_totals"]
+__all__ = ["clip_form", "clipped_recovery", "clipped_totals", "region_form", "region_totals"]

@@ -56,8 +56,11 @@ def homogeneity_degree(expr, variables) -> sympy.Rational | None:
     good = np.isfinite(base) & np.isfinite(double) & (np.abs(base) > 1e-8)
     if not np.any(good):
         return None
-    k = sympy.nsimplify(float(np.median(np.log2(double[good] / base[good]))), rational=True,
-                        tolerance=1e-9)
+    with np.errstate(all="ignore"):       # f(2z)/f(z) < 0 somewhere: not homogeneous
+        ratio = float(np.median(np.log2(double[good] / base[good])))
+    if not np.isfinite(ratio):
+        return None
+    k = sympy.nsimplify(ratio, rational=True, tolerance=1e-9)
     if not k.is_positive or k.q > 12:
         return None
     if sympy.simplify(scaled - c**k * expr) != 0:

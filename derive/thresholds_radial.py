@@ -160,13 +160,15 @@ class RadialTotals:
 
 def radial_totals(g, r: int, gradient=None, switches=(), rules=None,
                   label: str = "g", axis=GENERIC_AXIS, extra_singular=(),
-                  merge=None) -> RadialTotals | str:
+                  merge=None, region=None) -> RadialTotals | str:
     """The totals of y = g(z), z ~ N(0, I_r), with their bounds, or the reason (a string)
     why the radial level sets cannot give them (an atom, a failed root search).
 
     ``extra_singular``: label values the label rule is split at; ``merge``: a map applied to
     both (coarse and fine) sums before the totals (derive.thresholds_clipped merges the
-    nodes beyond a clip value into one atom)."""
+    nodes beyond a clip value into one atom); ``region``: sums restricted to a region are
+    computed too (``RadialSums.restricted``, for ``merge``). The identity defects are those
+    of the sums before ``merge``."""
     if r not in (2, 3):
         raise ValueError("the radial engine handles r = 2 and r = 3")
     coarse_rule, fine_rule = rules or RULES[r]
@@ -175,21 +177,22 @@ def radial_totals(g, r: int, gradient=None, switches=(), rules=None,
         raise ValueError("slice rules are for r = 3")
     try:
         if sliced:
-            coarse = sliced_sums(g, coarse_rule, gradient, switches, axis, extra_singular)
-            fine = sliced_sums(g, fine_rule, gradient, switches, axis, extra_singular)
+            coarse = sliced_sums(g, coarse_rule, gradient, switches, axis, extra_singular,
+                                 region)
+            fine = sliced_sums(g, fine_rule, gradient, switches, axis, extra_singular, region)
         else:
-            coarse = radial_sums(g, r, coarse_rule, gradient, switches, extra_singular)
-            fine = radial_sums(g, r, fine_rule, gradient, switches, extra_singular)
+            coarse = radial_sums(g, r, coarse_rule, gradient, switches, extra_singular, region)
+            fine = radial_sums(g, r, fine_rule, gradient, switches, extra_singular, region)
     except ValueError as exc:
         return f"radial level sets: {exc}"
     if fine.atom:
         return ("the label has an atom (g is constant on a set of positive probability); the "
                 "radial level-set engine does not integrate atoms")
+    defect = identity_defect(fine)
     if merge is not None:
         coarse, fine = merge(coarse), merge(fine)
     trivial_c, F_c = totals(coarse)
     trivial, F = totals(fine)
-    defect = identity_defect(fine)
     scale = max(1.0, float(np.max(np.abs(F))))
     factor = AZIMUTH_FACTOR if r == 3 and not sliced else 1.0
     error = factor * float(np.max(np.abs(F - F_c))) + defect * scale + 1e-12

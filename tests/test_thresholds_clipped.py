@@ -175,3 +175,44 @@ def test_relu_times_square_is_an_atom_of_a_product():
     # nu = E[(z2^2 - 1)^2] P(|z1| > 1) = 2 erfc(1/sqrt2)
     exact = 1 / (2 * special.erfc(1 / math.sqrt(2)))
     assert abs(second.alpha_c - exact) <= second.error_bound + 1e-9
+
+
+def _relu_times_sign_changing_nu():
+    """relu(z1^2 - 1)(z2^2 - 1): atom y = 0 on {|z1| <= 1}; else y = a b with a = z1^2 - 1 > 0
+    (z1^2 = 1 + a, chi^2_1 density f) and b = z2^2 - 1, so given z2 the label fixes
+    a = y/b: p(y) = int 2 phi(z2) f(1 + y/b) / |b| dz2 over b y > 0, E[a; y] likewise with
+    a inside. nu_1 = E[g_11^2] (G diagonal by sign flips; it is the largest diagonal
+    entry): quad_vec in z2, trapezoid in log|y| (converged to 1e-9)."""
+    f = lambda w: np.exp(-w / 2) / np.sqrt(2 * np.pi * w)
+
+    def inner(y, lo, hi):
+        def integrand(z):
+            b = z * z - 1
+            a = y / b
+            ok = a > 0
+            k = np.where(ok, 2 * stats.norm.pdf(z) * f(1 + np.where(ok, a, 1.0)) / np.abs(b), 0)
+            return np.stack([k, k * np.where(ok, a, 0.0)])
+        return integrate.quad_vec(integrand, lo, hi, epsabs=1e-15, epsrel=1e-11, limit=500)[0]
+
+    h = 0.05
+    t = np.arange(-25, 6, h)
+    total = 0.0
+    for sign, (lo, hi) in ((1, (1, 12)), (-1, (0, 1))):
+        p, m = inner(sign * np.exp(t), lo, hi)
+        ok = p > 0
+        total += float(np.sum(np.exp(t[ok]) * h * m[ok] ** 2 / p[ok]))
+    mass = special.erf(1 / math.sqrt(2))
+    inside = (mass - 2 * stats.norm.pdf(1.0)) / mass - 1
+    return mass * inside**2 + total
+
+
+def test_clip_times_sign_changing_factor_restricts_the_level_sets():
+    # max(u, 0) v with v of either sign: the level sets of u v on {u > 0}, the rest an atom
+    assert clip_form(sympy.Max(0, z1**2 - 1) * (z2**2 - 1)) is None
+    found = clipped_recovery(sympy.Max(0, z1**2 - 1) * (z2**2 - 1), (z1, z2),
+                             conditional_mean_zero=True)
+    reference = 1 / _relu_times_sign_changing_nu()
+    assert abs(reference - 0.6074914) < 1e-6
+    assert found.klass == "easy" and abs(abs(found.directions[0][0]) - 1) < 1e-6
+    assert abs(found.alpha_c - reference) <= found.error_bound + 1e-8
+    assert found.error_bound < 1e-5 * reference
