@@ -302,7 +302,8 @@ def validate_hierarchical(scaling, d: int = 400, directions: int = 20, points: i
                         f"formula assumes P << d, here P/d = {directions / d:.2f})")
     if problems:
         agrees = None
-        reason = ("undecided, the window is not asymptotic: " + "; ".join(problems) + ". "
+        reason = ("undecided, the window is not asymptotic or the prediction does not apply: "
+                  + "; ".join(problems) + ". "
                   + facts)
     else:
         agrees = abs(slope - exponent) <= max(3 * stderr, tolerance)
