@@ -51,7 +51,13 @@ from itertools import combinations
 
 import numpy as np
 
-from .levelsets_radial import RHO_MAX, _evaluate, fibonacci_directions
+from .levelsets_radial import (
+    RHO_MAX,
+    _evaluate,
+    central_gradient,
+    damped_newton,
+    fibonacci_directions,
+)
 
 #: the cloud traced onto the kink surfaces: directions x radii
 _CLOUD_DIRECTIONS = 400
@@ -70,9 +76,7 @@ WINDOW = 1.0
 
 
 def _grad(f, z, h=_H):
-    eye = np.eye(3)
-    return np.stack([(_evaluate(f, z + h * eye[a]) - _evaluate(f, z - h * eye[a])) / (2 * h)
-                     for a in range(3)], axis=-1)
+    return central_gradient(f, z, h)
 
 
 def _gauss_newton(residual, z, steps=_STEPS):
@@ -94,19 +98,8 @@ def _gauss_newton(residual, z, steps=_STEPS):
 
 
 def _newton3(residual, z, steps=_STEPS):
-    """Damped Newton on a square system of 3 equations in z (n, 3)."""
-    for _ in range(steps):
-        R, J = residual(z)
-        with np.errstate(all="ignore"):
-            try:
-                step = np.linalg.solve(J + 1e-14 * np.eye(3), R[..., None])[..., 0]
-            except np.linalg.LinAlgError:
-                break
-        step = np.nan_to_num(step, nan=0.0, posinf=0.0, neginf=0.0)
-        size = np.linalg.norm(step, axis=-1, keepdims=True)
-        z = z - step * np.minimum(1.0, 0.5 / np.maximum(size, 1e-300))
-    R, _ = residual(z)
-    return z, R
+    """Damped Newton on a square system of 3 equations in z (n, 3), steps of at most 1/2."""
+    return damped_newton(residual, z, steps, max_step=0.5, ridge=1e-14)
 
 
 def _converged(z, R, scale):
@@ -169,10 +162,10 @@ def _starts(g, points, ys):
     return np.stack(starts, axis=1)
 
 
-def kink_curves(g, switches):
-    """The traced families: a list of (functions, points), functions the two equations of an
-    edge (k_a, k_b) or of a crease curve (k_a, e3-dependent tangency, filled in per frame
-    by :func:`kink_slices`), points (m, 3) on the curve; only kinks of g are kept."""
+def kink_surfaces(g, switches):
+    """Per switch, points (m, 3) traced onto its zero set {k_a = 0} (Gauss-Newton from a
+    cloud), kept where the gradient of g jumps across it (a kink of g, not only a sign
+    change of the switch); the starts of the edge and crease curves."""
     cloud = (fibonacci_directions(_CLOUD_DIRECTIONS)[:, None, :]
              * np.asarray(_CLOUD_RADII)[None, :, None]).reshape(-1, 3)
     cloud = cloud + 1e-3 * np.sin(np.arange(cloud.size).reshape(cloud.shape))  # off symmetry
@@ -196,14 +189,13 @@ class KinkEvents:
     kinks: tuple[tuple[int, ...], ...]
 
 
-def kink_slices(g, switches, frame, ys, surfaces=None) -> list[KinkEvents]:
+def kink_slices(g, switches, frame, ys) -> list[KinkEvents]:
     """Per label y: the corners (V) and crease tangencies (T) of the level set {g = y}
     (module docstring) with |z| < RHO."""
     e3 = frame[:, 2]
     ys = np.asarray(ys, dtype=float)
     found = [[] for _ in ys]
-    if surfaces is None:
-        surfaces = kink_curves(g, switches)
+    surfaces = kink_surfaces(g, switches)
     families = []
     for a, b in combinations(range(len(switches)), 2):
         if len(surfaces[a]) == 0 or len(surfaces[b]) == 0:
@@ -316,4 +308,4 @@ def corner_angles(g, switches, frame, y, s, events: KinkEvents, window: float = 
     return out
 
 
-__all__ = ["KinkEvents", "corner_angles", "kink_curves", "kink_slices"]
+__all__ = ["KinkEvents", "corner_angles", "kink_surfaces", "kink_slices"]

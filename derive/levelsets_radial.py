@@ -137,6 +137,30 @@ def _evaluate(g, points):
     return np.broadcast_to(values, points.shape[:-1])
 
 
+def central_gradient(f, points, h):
+    """Gradient of a vectorised f at points (..., r) by central differences of step h."""
+    eye = np.eye(points.shape[-1])
+    return np.stack([(_evaluate(f, points + h * eye[a]) - _evaluate(f, points - h * eye[a]))
+                     / (2 * h) for a in range(points.shape[-1])], axis=-1)
+
+
+def damped_newton(residual, x, steps, max_step=1.0, ridge=1e-13):
+    """Damped Newton's method (step length <= max_step) on square systems, one per row:
+    residual(x) -> (R (n, k), J (n, k, k)); singular rows take no step. Returns (x, R)."""
+    for _ in range(steps):
+        R, J = residual(x)
+        with np.errstate(all="ignore"):
+            try:
+                delta = np.linalg.solve(J + ridge * np.eye(J.shape[-1]), R[..., None])[..., 0]
+            except np.linalg.LinAlgError:
+                delta = np.zeros_like(x)
+        delta = np.nan_to_num(delta, nan=0.0, posinf=0.0, neginf=0.0)
+        size = np.linalg.norm(delta, axis=-1, keepdims=True)
+        x = x - delta * np.minimum(1.0, max_step / np.maximum(size, 1e-300))
+    R, _ = residual(x)
+    return x, R
+
+
 class _Structure:
     """Monotone segments of rho -> g(base + rho omega) for a batch of rays ``dirs`` (m, r)
     starting at ``base`` (m, r) (None: the origin; planar slices of an r = 3 target,
@@ -273,8 +297,7 @@ def critical_values(g, r: int, rho_max: float, starts: int | None = None):
     eye = np.eye(r)
 
     def gradient(points):
-        return np.stack([(_evaluate(g, points + h * eye[a]) - _evaluate(g, points - h * eye[a]))
-                         / (2 * h) for a in range(r)], axis=-1)
+        return central_gradient(g, points, h)
 
     for _ in range(60):
         grad = gradient(z)
@@ -562,5 +585,6 @@ def identity_defect(sums: RadialSums) -> float:
     return float(max(abs(totals[0] - 1), np.max(np.abs(totals[1:]))))
 
 
-__all__ = ["RadialRule", "RadialSums", "angular_pieces", "critical_values", "identity_defect",
+__all__ = ["RadialRule", "RadialSums", "angular_pieces", "central_gradient", "critical_values",
+           "damped_newton", "fibonacci_directions", "identity_defect",
            "pairs_of", "radial_sums"]

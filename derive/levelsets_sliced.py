@@ -94,7 +94,9 @@ from .levelsets_radial import (
     _slope,
     _Structure,
     angular_pieces,
+    central_gradient,
     critical_values,
+    damped_newton,
     fibonacci_directions,
     label_scale,
     pairs_of,
@@ -162,10 +164,7 @@ class _Derivatives:
         if self.exact is not None:
             with np.errstate(all="ignore"):
                 return np.broadcast_to(np.asarray(self.exact(z), dtype=float), z.shape)
-        h = 1e-5
-        eye = np.eye(3)
-        return np.stack([(_evaluate(self.g, z + h * eye[a]) - _evaluate(self.g, z - h * eye[a]))
-                         / (2 * h) for a in range(3)], axis=-1)
+        return central_gradient(self.g, z, 1e-5)
 
     def hessian(self, z):
         h = 1e-4
@@ -177,18 +176,7 @@ class _Derivatives:
 
 def _newton(residual, x, steps=_NEWTON_STEPS):
     """Damped Newton (step length <= 1) on residual(x) -> (R (n, k), J (n, k, k))."""
-    for _ in range(steps):
-        R, J = residual(x)
-        with np.errstate(all="ignore"):
-            try:
-                delta = np.linalg.solve(J + 1e-13 * np.eye(J.shape[-1]), R[..., None])[..., 0]
-            except np.linalg.LinAlgError:
-                delta = np.zeros_like(x)
-        delta = np.nan_to_num(delta, nan=0.0, posinf=0.0, neginf=0.0)
-        size = np.linalg.norm(delta, axis=-1, keepdims=True)
-        x = x - delta * np.minimum(1.0, 1.0 / np.maximum(size, 1e-300))
-    R, _ = residual(x)
-    return x, R
+    return damped_newton(residual, x, steps)
 
 
 def slice_critical_points(g, frame, derivatives, s_nodes=49, starts=9):

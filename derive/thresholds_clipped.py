@@ -80,19 +80,23 @@ def _layer(expr):
     return None
 
 
+def _clip_factors(product):
+    """The factors max(u, 0) or min(u, 0) of a product: (clip, u, rest) for each, rest the
+    product of the other factors."""
+    factors = product.args
+    for i, clip in enumerate(factors):
+        if isinstance(clip, (sympy.Max, sympy.Min)) and len(clip.args) == 2 and 0 in clip.args:
+            u = clip.args[0] if clip.args[1] == 0 else clip.args[1]
+            yield clip, u, sympy.Mul(*(f for j, f in enumerate(factors) if j != i))
+
+
 def _signed_clip_factor(product):
     """A clip at 0 taken out of a product: max(u, 0) v = max(u v, 0) and min(u, 0) v =
     min(u v, 0) where v >= 0 everywhere, with max and min exchanged where v <= 0 (pointwise
     identities; the sign of v is sympy's proof from the variables being real, never a
     guess). relu(z1^2 - 1) z2^2 is then relu(h) with h = (z1^2 - 1) z2^2, whose atom {h <= 0}
     is not an outer clip of the written expression. None if no factor qualifies."""
-    factors = product.args
-    for i, clip in enumerate(factors):
-        if not (isinstance(clip, (sympy.Max, sympy.Min)) and len(clip.args) == 2
-                and 0 in clip.args):
-            continue
-        rest = sympy.Mul(*(f for j, f in enumerate(factors) if j != i))
-        u = clip.args[0] if clip.args[1] == 0 else clip.args[1]
+    for clip, u, rest in _clip_factors(product):
         if rest.is_nonnegative:
             flipped = False
         elif rest.is_nonpositive:
@@ -135,11 +139,10 @@ def clip_form(expr):
 
 
 def region_form(expr):
-    """(h, u, R) when expr = phi(max(u, 0) v) or phi(min(u, 0) v) with phi affine and v of
-    either sign (:func:`clip_form` takes the factors of proven sign): on R = {u > 0} (max)
-    or {u < 0} (min) the label is phi(h), h = u v, and off R it is the constant phi(0), an
-    atom of mass P(not R). R is returned as the function whose positive set it is (u or -u).
-    None for any other form.
+    """(h, region) when expr = phi(max(u, 0) v) or phi(min(u, 0) v) with phi affine and v of
+    either sign (:func:`clip_form` takes the factors of proven sign): on R = {region > 0},
+    region = u (max) or -u (min), the label is phi(h), h = u v, and off R it is the constant
+    phi(0), an atom of mass P(not R). None for any other form.
 
     >>> z1, z2 = sympy.symbols("z1 z2", real=True)
     >>> region_form(3 * sympy.Max(0, z1**2 - 1) * (z2**2 - 1))
@@ -150,16 +153,10 @@ def region_form(expr):
         inner = layer[2]
     if not isinstance(inner, sympy.Mul):
         return None
-    factors = inner.args
-    clips = [i for i, f in enumerate(factors)
-             if isinstance(f, (sympy.Max, sympy.Min)) and len(f.args) == 2 and 0 in f.args]
-    if len(clips) != 1:
+    clips = list(_clip_factors(inner))
+    if len(clips) != 1 or not clips[0][2].free_symbols:
         return None
-    clip = factors[clips[0]]
-    rest = sympy.Mul(*(f for j, f in enumerate(factors) if j != clips[0]))
-    if not rest.free_symbols:
-        return None
-    u = clip.args[0] if clip.args[1] == 0 else clip.args[1]
+    clip, u, rest = clips[0]
     return u * rest, (u if isinstance(clip, sympy.Max) else -u)
 
 
@@ -207,14 +204,14 @@ def region_totals(h, region, variables, rules=None, label: str = "h") -> RadialT
     rules, so the indicator's jump is a breakpoint of every angular piece."""
     from dataclasses import replace
 
-    from .thresholds_homogeneous import _switches
     from .thresholds_radial import _wrap
 
     variables = tuple(variables)
     g, gradient, kinks, axis = numeric_target(h, variables)
-    boundary = _wrap(_switches(sympy.Abs(region), variables)[0])
+    # the region's function is also the switch of its boundary (first: the signature reads
+    # the first six switches)
     inside = _wrap(sympy.lambdify(variables, region, modules=["numpy", "scipy"]))
-    found = radial_totals(g, len(variables), gradient, (boundary, *kinks), rules, label,
+    found = radial_totals(g, len(variables), gradient, (inside, *kinks), rules, label,
                           axis=axis, extra_singular=(0.0,), merge=_restricted_with_atom,
                           region=inside)
     if isinstance(found, str):
