@@ -82,9 +82,9 @@ def test_hierarchical_cascade_and_why_its_slope_is_not_yet_minus_one_half():
     # cascade window (1 <= learned < P) gives a steeper slope (-0.638 +- 0.028, seed 0). The
     # engine's exact proportional-limit prediction at the same (d, P)
     # (derive.scaling.validate.exact_prediction: Lu-Li / Mondelli-Montanari outliers and
-    # overlaps, arXiv:1702.06435, 1708.05932) has the same slope (-0.637) and the
-    # simulation / prediction ratio stays at 1.09-1.10 across the window (no drift); the
-    # prediction itself is not asymptotic there (finite P: -0.637; P -> infinity: -0.568),
+    # overlaps, arXiv:1702.06435, 1708.05932) has the same slope (-0.639) and the
+    # simulation / prediction ratio stays at 1.07-1.08 across the window (no drift); the
+    # prediction itself is not asymptotic there (finite P: -0.639; P -> infinity: -0.565),
     # so the verdict on -1/2 stays undecided instead of widening the tolerance.
     from derive.scaling.hierarchical import hierarchical_scaling
     from derive.scaling.validate import exact_prediction, validate_hierarchical
@@ -113,17 +113,23 @@ def test_hierarchical_simulation_records_seed_and_is_reproducible():
     assert a.risk == b.risk and a.to_dict()["seed"] == 7 and "numpy" in a.versions
 
 
-def test_hierarchical_limit_needs_few_directions_per_dimension():
-    # The exact limit treats the P directions as fixed spikes over a bulk of d - P pure-noise
-    # coordinates (Lu-Li 2017 / Mondelli-Montanari 2019 are fixed-p results). With P = 3d/4
-    # the signal block has its own random bulk: the simulated risk is about 2.5 times the
-    # limit (d = 300: 2.15-2.52, while the learned counts agree), so the verdict must be
-    # undecided whatever the slopes, with that reason.
+def test_hierarchical_limit_counts_hidden_directions_in_the_bulk():
+    # Lu-Li 2017 / Mondelli-Montanari 2019 are fixed-P results: a bulk of the d - P
+    # coordinates orthogonal to the directions. With P = 3d/4 the directions without an
+    # outlier are bulk too (solvers/hierarchical_limit.py, "Many directions"): the limit with
+    # a bulk of d - r (r outliers) tracks the simulation (d = 120, seed 0: 0.98-1.10), the
+    # fixed-spike count d - P misses it by a factor 2.15-2.37 while the learned counts agree.
     from derive.scaling.hierarchical import hierarchical_scaling
     from derive.scaling.validate import RATIO_LEVEL, validate_hierarchical
+    from solvers.hierarchical_limit import hierarchical_risk_limit
 
     v = validate_hierarchical(hierarchical_scaling("He2(z)", 1), d=120, directions=90,
                               points=4, seed=0, min_alpha=50, max_alpha=400)
-    assert min(v.ratio_ends) > RATIO_LEVEL
-    assert v.agrees is None and "does not describe the simulation" in v.reason
-    assert "P/d = 0.75" in v.reason
+    ratio = np.asarray(v.run.risk) / np.asarray(v.prediction)
+    assert np.all((ratio > 0.9) & (ratio < 1.15)), ratio
+    assert 1 / RATIO_LEVEL < min(v.ratio_ends) and max(v.ratio_ends) < RATIO_LEVEL
+    assert "does not describe the simulation" not in v.reason
+    fixed, _ = hierarchical_risk_limit(1 / np.arange(1, 91), 0.0, v.run.alphas, 120, bulk=30)
+    assert np.all(np.asarray(v.run.risk) / fixed > 2.0)
+    # the window is still not asymptotic at this size: undecided, never widened
+    assert v.agrees is None and "not asymptotic" in v.reason
