@@ -286,8 +286,9 @@ def validate_hierarchical(scaling, d: int = 400, directions: int = 20, points: i
              f"simulation / prediction {ends[0]:.2f} -> {ends[1]:.2f}")
     problems = []
     if abs(finite_slope - exponent) > ASYMPTOTIC_SLACK:
-        problems.append(f"finite P bends the curve (prediction slope {finite_slope:.3f} vs "
-                        f"{exponent:.3f}: k* is not << P)")
+        problems.append(f"finite P and d bend the curve (prediction slope {finite_slope:.3f} "
+                        f"vs {exponent:.3f}: k* is not << P, or the learned directions are "
+                        f"not << d and shrink the bulk)")
     if abs(infinite_slope - exponent) > ASYMPTOTIC_SLACK:
         problems.append(f"k* is not >> 1 (the P -> infinity prediction has slope "
                         f"{infinite_slope:.3f} on this window)")
