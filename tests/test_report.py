@@ -244,9 +244,11 @@ def test_arbitrary_text_compiles(tmp_path):
     assert done.returncode == 0, log_excerpt(done.stdout)
 
 
+@needs_tex
 def test_scaling_file_report(tmp_path):
     """derive report on a scaling-law file: one section per case, its figures, the scaling
-    sources in the bibliography (issue: 'derive report hierarchical.toml')."""
+    sources in the bibliography, and a PDF (issue: 'derive report hierarchical.toml'; the
+    figure paths once went through the text escaper and LaTeX could not read them)."""
     from derive.report import is_scaling_file, render_scaling_report, write_report
     from derive.scaling.targets import load_scaling_file
 
@@ -254,10 +256,10 @@ def test_scaling_file_report(tmp_path):
     assert is_scaling_file(path)
     source = render_scaling_report(load_scaling_file(path))
     assert source.tex.count("\\section{") == 4
-    assert any(name.endswith("_phases.pdf") for name in source.figures)
+    assert any(name.endswith("-phases.pdf") for name in source.figures)
     assert "@article{Defilippis2026," in source.bib or "{Defilippis2026," in source.bib
-    result = write_report(source, tmp_path, pdf=False)
-    assert result.tex.exists()
+    result = write_report(source, tmp_path, pdf=True)
+    assert result.tex.exists() and result.pdf is not None and result.pdf.exists()
     assert all((tmp_path / name).exists() for name in source.figures)
 
 
