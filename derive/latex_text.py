@@ -241,6 +241,17 @@ def math_name(latex_name: str | None) -> str | None:
     return latex_name
 
 
+def figure_file(name: str) -> str:
+    r"""The file name of a report figure: ``name`` with every character outside
+    [A-Za-z0-9-] replaced by '-', plus ``.pdf``. It reaches ``\includegraphics`` verbatim,
+    so it must not contain what :func:`literal` would escape.
+
+    >>> figure_file("weight_decay 1/diagonal")
+    'weight-decay-1-diagonal.pdf'
+    """
+    return re.sub(r"[^A-Za-z0-9-]", "-", name) + ".pdf"
+
+
 def display_math(expr: sympy.Expr, lhs: str, width: int = 70) -> str:
     r"""``lhs = expr`` as a display: ``\[...\]`` or, when long, a ``multline*`` broken
     between the terms of the sum (``width`` counts characters of LaTeX source).

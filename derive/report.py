@@ -63,7 +63,7 @@ import sympy
 from . import __version__
 from .certificates import EXACT, SYMMETRY
 from .errors import DeriveError
-from .latex_text import display_math, literal, math_name, prose
+from .latex_text import display_math, figure_file, literal, math_name, prose
 from .resources import latex_environment, template_root
 
 #: at most this many non-zero multi-index coefficients are tabulated (all are in the JSON)
@@ -89,8 +89,7 @@ class SectionContext:
 
     def figure(self, name: str, build: Callable) -> str:
         """Register a figure; returns its path relative to the report (``figures/x.pdf``)."""
-        stem = re.sub(r"[^A-Za-z0-9-]", "-", f"{self.prefix}{name}")
-        path = f"figures/{stem}.pdf"
+        path = f"figures/{figure_file(self.prefix + name)}"
         self.figures[path] = build
         return path
 

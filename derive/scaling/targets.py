@@ -95,6 +95,7 @@ def report_sections(spec: ScalingFile, figure_dir: str | Path,
     Figures are written (vector PDF) into ``figure_dir``; the LaTeX includes them as
     ``latex_prefix + name`` (the report puts them in ``figures/``).
     """
+    from ..latex_text import figure_file
     from .figures import phase_diagram_pdf
     from .hierarchical import hierarchical_scaling
     from .latex import hierarchical_latex, weight_decay_latex
@@ -111,7 +112,7 @@ def report_sections(spec: ScalingFile, figure_dir: str | Path,
 
             validation = validate_hierarchical(scaling, d=case.d, directions=case.directions,
                                                seed=case.seed)
-            name = f"hierarchical-{i + 1}-risk.pdf"
+            name = figure_file(f"hierarchical-{i + 1}-risk")
             (figure_dir / name).write_bytes(validation.figure_pdf())
             figures.append(name)
             data["validation"] = validation.to_dict()
@@ -121,16 +122,14 @@ def report_sections(spec: ScalingFile, figure_dir: str | Path,
             from ..latex_text import literal
 
             verdict = {True: "agrees", False: "disagrees", None: "undecided"}[validation.agrees]
-            reason = validation.reason
-            said = reason if reason.startswith(verdict) else f"{verdict}. {reason}"
             latex += ("\n\\paragraph{Simulation.} " + literal(
                 f"d = {case.d}, P = {case.directions}, seed {case.seed}; verdict on the "
-                f"exponent: {said}") + "\n")
+                f"exponent: {verdict}; {validation.reason}") + "\n")
         sections.append({"title": case.name or f"Hierarchical target {case.sigma}",
                          "latex": latex, "figures": figures, "data": data})
     for i, case in enumerate(spec.weight_decay):
         diagram = phase_diagram(case.model, case.gamma, noise=case.noise)
-        name = f"weight-decay-{i + 1}-{case.model}-phases.pdf"
+        name = figure_file(f"weight-decay-{i + 1}-{case.model}-phases")
         (figure_dir / name).write_bytes(phase_diagram_pdf(diagram))
         sections.append({"title": case.name or f"{case.model.capitalize()} network, weight decay",
                          "latex": weight_decay_latex(diagram, figure=latex_prefix + name),

@@ -201,9 +201,9 @@ def exact_prediction(a: float, gamma: float, directions: int, d: int, alphas,
     bias and variance), at the simulated d and P: the bulk is the d - r coordinates without
     an outlier (hidden directions included), so P may be a fraction of d. With ``infinite``,
     INFINITE_P directions and a bulk of d: the limit P -> infinity taken after d -> infinity
-    (P/d -> 0), at the simulated n = alpha d (which sets the label truncation). The label is a(sum_k lambda_k He_2(z_k)) + noise;
-    if a < 0 the matrix changes sign and the outliers are those of |a| (the simulation keeps
-    eigenvalues by magnitude)."""
+    (P/d -> 0), at the simulated n = alpha d (which sets the label truncation). The label
+    is a(sum_k lambda_k He_2(z_k)) + noise; if a < 0 the matrix changes sign and the outliers
+    are those of |a| (the simulation keeps eigenvalues by magnitude)."""
     from solvers.hierarchical_limit import hierarchical_risk_limit
 
     count = INFINITE_P if infinite else directions
@@ -302,9 +302,8 @@ def validate_hierarchical(scaling, d: int = 400, directions: int = 20, points: i
                         f"P/d = {directions / d:.2f})")
     if problems:
         agrees = None
-        reason = ("undecided, the window is not asymptotic or the prediction does not apply: "
-                  + "; ".join(problems) + ". "
-                  + facts)
+        reason = ("the window is not asymptotic or the prediction does not apply: "
+                  + "; ".join(problems) + ". " + facts)
     else:
         agrees = abs(slope - exponent) <= max(3 * stderr, tolerance)
         reason = "fitted over an asymptotic cascade window. " + facts
