@@ -97,6 +97,7 @@ from .levelsets_radial import (
     central_gradient,
     critical_values,
     damped_newton,
+    deepen_ends,
     fibonacci_directions,
     label_scale,
     pairs_of,
@@ -466,12 +467,18 @@ def sliced_sums(g, rule: SliceRule = SliceRule(), gradient=None, switches=(), ax
     if int(np.count_nonzero(rays.flat)) > 2:
         return RadialSums(ys, wy, np.zeros((ys.size, columns)), 3, pairs_of(3), True,
                           tuple(singular))
-    sums = slice_moments(g, ys, rule, frame, derivatives, switches, points, scale, starts,
-                         region)
-    restricted = None
-    if region is not None:
-        sums, restricted = sums[:, :columns], sums[:, columns:]
-    return RadialSums(ys, wy, sums, 3, pairs_of(3), False, tuple(singular), restricted)
+    def evaluate(labels):
+        found = slice_moments(g, labels, rule, frame, derivatives, switches, points, scale,
+                              starts, region)
+        if region is None:
+            return found, None
+        return found[:, :columns], found[:, columns:]
+
+    sums, restricted = evaluate(ys)
+    # a power-law end of the range is detected, not followed (tail = inf)
+    ys, wy, sums, restricted, tail = deepen_ends(edges, rule.label_order, ys, wy, sums,
+                                                 restricted, evaluate, 3, max_panels=0)
+    return RadialSums(ys, wy, sums, 3, pairs_of(3), False, tuple(singular), restricted, tail)
 
 
 def axis_kinks(switches, frame, samples: int = 4097) -> np.ndarray:

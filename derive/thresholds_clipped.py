@@ -53,6 +53,7 @@ from .thresholds_radial import (
     _DISCONTINUOUS,
     RadialTotals,
     numeric_target,
+    plane_symmetry,
     radial_totals,
     recovery_from_totals,
 )
@@ -169,7 +170,8 @@ def clipped_totals(h, variables, a, b, rules=None, label: str = "h") -> RadialTo
     g, gradient, kinks, axis = numeric_target(h, variables)
     cuts = tuple(float(c) for c in (a, b) if c.is_finite)
     found = radial_totals(g, len(variables), gradient, kinks, rules, label, axis=axis,
-                          extra_singular=cuts, merge=lambda sums: _with_atoms(sums, a, b))
+                          extra_singular=cuts, merge=lambda sums: _with_atoms(sums, a, b),
+                          symmetry=plane_symmetry((h,), variables))
     if isinstance(found, str):
         return f"{label} (inside the clip): {found}"
     return replace(found, method=f"{found.method}; split at the clip value(s) "
@@ -213,7 +215,7 @@ def region_totals(h, region, variables, rules=None, label: str = "h") -> RadialT
     inside = _wrap(sympy.lambdify(variables, region, modules=["numpy", "scipy"]))
     found = radial_totals(g, len(variables), gradient, (inside, *kinks), rules, label,
                           axis=axis, extra_singular=(0.0,), merge=_restricted_with_atom,
-                          region=inside)
+                          region=inside, symmetry=plane_symmetry((h, region), variables))
     if isinstance(found, str):
         return f"{label} (on the region {region} > 0): {found}"
     return replace(found, method=f"{found.method}; restricted to {region} > 0, the "

@@ -116,7 +116,7 @@ def _lambdified(expr, variables):
 def recovery_from_function(g, r: int, variables=None, gradient=None, switches=(),
                            rules=None, label: str = "g",
                            conditional_mean_zero: bool = False,
-                           axis=GENERIC_AXIS) -> MultiWeakRecovery:
+                           axis=GENERIC_AXIS, symmetry: str | None = None) -> MultiWeakRecovery:
     """The first weak-recovery step of y = g(z), z ~ N(0, I_r), r in {2, 3}, for a plain
     vectorised numpy function ``g`` (array (..., r) -> array (...)).
 
@@ -125,14 +125,15 @@ def recovery_from_function(g, r: int, variables=None, gradient=None, switches=()
     angular rule is split where a level set crosses them). ``conditional_mean_zero``: the
     caller has proved E[z|y] = 0 (a symmetry, or the generative filtration's easy class), so
     the numeric trivial-direction test is skipped (for r = 3 its a-posteriori bound is often
-    too wide to resolve 0) and only nu_1 is computed.
+    too wide to resolve 0) and only nu_1 is computed. ``symmetry``: see
+    :func:`plane_symmetry` (r = 2; the caller's proof).
 
     >>> r = recovery_from_function(lambda z: z[..., 0] ** 2 + z[..., 1] ** 2, 2)
     >>> r.klass, round(r.alpha_c, 6)     # |z|^2: G = (y/2 - 1) I, alpha_c = 1
     ('easy', 1.0)
     """
     names = tuple(variables) if variables is not None else tuple(f"z{i + 1}" for i in range(r))
-    found = radial_totals(g, r, gradient, switches, rules, label, axis)
+    found = radial_totals(g, r, gradient, switches, rules, label, axis, symmetry=symmetry)
     return recovery_from_totals(found, r, names, conditional_mean_zero)
 
 
@@ -160,15 +161,16 @@ class RadialTotals:
 
 def radial_totals(g, r: int, gradient=None, switches=(), rules=None,
                   label: str = "g", axis=GENERIC_AXIS, extra_singular=(),
-                  merge=None, region=None) -> RadialTotals | str:
+                  merge=None, region=None, symmetry: str | None = None) -> RadialTotals | str:
     """The totals of y = g(z), z ~ N(0, I_r), with their bounds, or the reason (a string)
     why the radial level sets cannot give them (an atom, a failed root search).
 
     ``extra_singular``: label values the label rule is split at; ``merge``: a map applied to
     both (coarse and fine) sums before the totals (derive.thresholds_clipped merges the
     nodes beyond a clip value into one atom); ``region``: sums restricted to a region are
-    computed too (``RadialSums.restricted``, for ``merge``). The identity defects are those
-    of the sums before ``merge``."""
+    computed too (``RadialSums.restricted``, for ``merge``); ``symmetry`` (r = 2): the
+    label's proven symmetry (:func:`plane_symmetry`), which restricts the rays to a half or a
+    quarter of the circle. The identity defects are those of the sums before ``merge``."""
     if r not in (2, 3):
         raise ValueError("the radial engine handles r = 2 and r = 3")
     coarse_rule, fine_rule = rules or RULES[r]
@@ -181,13 +183,19 @@ def radial_totals(g, r: int, gradient=None, switches=(), rules=None,
                                  region)
             fine = sliced_sums(g, fine_rule, gradient, switches, axis, extra_singular, region)
         else:
-            coarse = radial_sums(g, r, coarse_rule, gradient, switches, extra_singular, region)
-            fine = radial_sums(g, r, fine_rule, gradient, switches, extra_singular, region)
+            coarse = radial_sums(g, r, coarse_rule, gradient, switches, extra_singular, region,
+                                 symmetry)
+            fine = radial_sums(g, r, fine_rule, gradient, switches, extra_singular, region,
+                               symmetry)
     except ValueError as exc:
         return f"radial level sets: {exc}"
     if fine.atom:
         return ("the label has an atom (g is constant on a set of positive probability); the "
                 "radial level-set engine does not integrate atoms")
+    if not np.isfinite(fine.tail):
+        return ("the label density is singular at an end of its range (a power law, as for "
+                "exp(-|z|^2) -> 0) that the label rule cannot follow into its tail (r = 3 "
+                "slices: not followed; r = 2: the remainder did not decrease)")
     defect = identity_defect(fine)
     if merge is not None:
         coarse, fine = merge(coarse), merge(fine)
@@ -195,8 +203,9 @@ def radial_totals(g, r: int, gradient=None, switches=(), rules=None,
     trivial, F = totals(fine)
     scale = max(1.0, float(np.max(np.abs(F))))
     factor = AZIMUTH_FACTOR if r == 3 and not sliced else 1.0
-    error = factor * float(np.max(np.abs(F - F_c))) + defect * scale + 1e-12
-    trivial_error = factor * float(np.max(np.abs(trivial - trivial_c))) + defect + 1e-12
+    tail = max(coarse.tail, fine.tail)   # what the label rules leave out at the range ends
+    error = factor * float(np.max(np.abs(F - F_c))) + defect * scale + tail + 1e-12
+    trivial_error = factor * float(np.max(np.abs(trivial - trivial_c))) + defect + tail + 1e-12
     kind = "planar slices (r = 2 level sets in each)" if sliced else "radial level sets"
     method = (f"{kind} of {label}: {fine.ys.size} label nodes; "
               f"identity defect {defect:.1e}")
@@ -249,7 +258,33 @@ def radial_recovery(expr, variables, rules=None,
     g, gradient, kinks, axis = numeric_target(expr, variables)
     return recovery_from_function(g, len(variables), variables, gradient, kinks, rules,
                                   label=str(expr), conditional_mean_zero=conditional_mean_zero,
-                                  axis=axis)
+                                  axis=axis, symmetry=plane_symmetry((expr,), variables))
+
+
+def plane_symmetry(exprs, variables) -> str | None:
+    """For r = 2: "quadrant" when every expression is invariant under z1 -> -z1 and under
+    z2 -> -z2, "central" when under z -> -z, else None. Proved by sympy (the difference of
+    the substituted and the original expression expands to 0; a difference sympy cannot
+    reduce counts as no symmetry). The radial engine then integrates a quarter or a half
+    of the circle (:func:`derive.levelsets_radial.radial_sums`).
+
+    >>> z1, z2 = sympy.symbols("z1 z2", real=True)
+    >>> [plane_symmetry((e,), (z1, z2)) for e in (z1 * z2, sympy.Abs(z1) - z2**2, z1 + z2)]
+    ['central', 'quadrant', None]
+    """
+    variables = tuple(variables)
+    if len(variables) != 2:
+        return None
+    a, b = variables
+
+    def invariant(mapping):
+        return all(sympy.expand(sympy.sympify(e).xreplace(mapping) - e) == 0 for e in exprs)
+
+    if invariant({a: -a}) and invariant({b: -b}):
+        return "quadrant"
+    if invariant({a: -a, b: -b}):
+        return "central"
+    return None
 
 
 def numeric_target(expr, variables) -> tuple:
@@ -318,5 +353,6 @@ def _wrap(function):
     return switch
 
 
-__all__ = ["RadialTotals", "classify", "numeric_target", "radial_recovery", "radial_totals",
+__all__ = ["RadialTotals", "classify", "numeric_target", "plane_symmetry", "radial_recovery",
+           "radial_totals",
            "recovery_from_function", "recovery_from_totals", "totals"]

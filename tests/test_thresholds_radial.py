@@ -109,6 +109,47 @@ def test_identities_of_the_level_set_sums():
     assert identity_defect(sums) < 1e-6   # a missed piece of a level set costs >= 1e-3
 
 
+@pytest.mark.parametrize("scale", [1, 10])
+def test_label_with_a_power_law_end_of_its_range(scale):
+    """y = exp(-c |z|^2) is injective in |z|^2, so E[z z^T | y] = (|z|^2 / 2) I and
+    G = (|z|^2/2 - 1) I: nu_1 = Var(chi^2_2 / 2) = 1, alpha_c = 1 exactly (THEORY.md §5).
+    Its density at y -> 0 is ~ y^(1/(2c) - 1) with G ~ log y: before the end deepening the
+    label rule stopped 4^-16 of the range short of 0 and gave 1.000163 +- 5.5e-5 (c = 1), a
+    bound three times too small, and the root search accepted any ray point with
+    |g| < 1e-15 as a root of g = 1e-26."""
+    # E[z | y] = 0 by z -> -z (the CLI proves it by the generative filtration)
+    result = radial_recovery(sympy.exp(-scale * (z1**2 + z2**2)), (z1, z2),
+                             conditional_mean_zero=True)
+    agrees(result, 1.0)
+    # c = 1: 1.0000000164 +- 1.4e-6; c = 10 (p ~ y^-0.95): 1.000114 +- 2.6e-4
+    assert result.error_bound < (1e-4 if scale == 1 else 1e-3)
+
+
+@pytest.mark.slow
+def test_r3_power_law_end_is_reported_not_integrated():
+    """The slice engine (r = 3) does not follow a power-law end of the label range (its
+    labels within 1e-13 of the end cost minutes each): exp(-|z|^2) in three variables is
+    'undetermined' with the reason, not a number whose bound misses the tail. (Its value,
+    3/2 = 1/Var(chi^2_3/3), comes from derive.monotone through analyze.)"""
+    result = radial_recovery(sympy.exp(-(z1**2 + z2**2 + z3**2)), (z1, z2, z3),
+                             conditional_mean_zero=True)
+    assert result.klass == "undetermined" and "power law" in result.reason
+
+
+def test_density_deep_in_the_tail_of_the_label():
+    """p(y) of y = exp(-|z|^2) is y^(-1/2) / 2 (P(Y < y) = P(chi^2_2 > -log y) = y^(1/2)),
+    and E[z1^2 - 1 | y] = -log(y)/2 - 1, also at labels where g spans 26 decades along a
+    ray."""
+    sums = radial_sums(lambda z: np.exp(-z[..., 0] ** 2 - z[..., 1] ** 2), 2,
+                       RadialRule(label_order=8, ts_level=4, coarse_rays=96))
+    deep = (sums.ys > 1e-30) & (sums.ys < 1e-12)
+    assert np.count_nonzero(deep) > 10           # the deepened end panels reach them
+    p = sums.sums[deep, 0]
+    assert np.allclose(p, 0.5 / np.sqrt(sums.ys[deep]), rtol=1e-5)
+    assert np.allclose(sums.sums[deep, 3] / p, -np.log(sums.ys[deep]) / 2 - 1, rtol=1e-9)
+    assert identity_defect(sums) < 1e-7
+
+
 def test_atom_is_undetermined_and_discontinuous_targets_are_declined():
     relu = sympy.Max(z1, 0)
     result = radial_recovery(relu * sympy.tanh(z2), (z1, z2))
