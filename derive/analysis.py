@@ -51,6 +51,11 @@ class Analysis:
         on demand, it costs seconds)."""
         if self.weak_recovery is not None:
             return self.weak_recovery
+        inner = _monotone_inner(self.target)
+        if inner is not None:
+            found = inner[0].recovery()
+            if found is not None:
+                return _relabelled(found, *inner[1:])
         found = _two_index_recovery(self.target)
         if found is None:
             found = self._recovery_from_leap()
@@ -180,6 +185,12 @@ def _grand_staircase(analysis):
 
     if analysis.target.is_single_index:
         return grand_staircase(analysis)
+    inner = _monotone_inner(analysis.target)
+    if inner is not None:
+        found = inner[0].grand_staircase()
+        if found is not None:
+            return replace(found, target=str(analysis.target.expression),
+                           reason=f"{_monotone_note(*inner[1:])}; {found.reason}")
     found = _two_index_staircase(analysis.target)
     if found is None:
         recovery = analysis._recovery_from_leap()
@@ -207,6 +218,40 @@ def _grand_staircase(analysis):
                                     f"+- {recovery.error_bound:.1e} only, too coarse to resolve "
                                     "which directions it learns")
     return found
+
+
+@lru_cache(maxsize=32)
+def _monotone_inner(target: Target):
+    """(analysis of h, h, phi in words) when a noiseless multi-index target is phi(h) with
+    phi strictly monotone (:mod:`derive.monotone`: y has the level sets of h, so every
+    weak-recovery step and threshold is h's), else None."""
+    if target.is_single_index or float(target.noise) > 0:
+        return None
+    from .monotone import strip_monotone
+
+    found = strip_monotone(target.expression)
+    if found is None:
+        return None
+    inner, phi = found
+    inner_target = replace(target, expression=inner, text=str(inner), name=None,
+                           latex_name=None)
+    return analyze(inner_target), inner, phi
+
+
+def _monotone_note(inner, phi) -> str:
+    return (f"y = phi(h) with h = {inner} and phi = {phi} strictly monotone: y has the level "
+            "sets of h, so its thresholds are h's (derive.monotone)")
+
+
+def _relabelled(recovery, inner, phi):
+    """h's recovery as that of phi(h): the same classes, thresholds and directions; the
+    optimal preprocessing is h's composed with phi^-1 (its callable is dropped)."""
+    changes = {"reason": f"{_monotone_note(inner, phi)}; {recovery.reason}"}
+    if getattr(recovery, "preprocessing_matrix", None) is not None:
+        changes["preprocessing_matrix"] = None
+    if getattr(recovery, "preprocessing", None):
+        changes["preprocessing"] = f"that of h at h = phi^-1(y): {recovery.preprocessing}"
+    return replace(recovery, **changes)
 
 
 @lru_cache(maxsize=32)
