@@ -1,8 +1,9 @@
 """Time the weak-recovery threshold alpha_c (r <= 2) against the Monte Carlo estimate a researcher would write.
 
-What is measured, per target (four single-index links and five two-index polynomials; all of
-class 'easy', i.e. with a finite alpha_c > 0 -- the class is printed and checked; one
-noisy two-index target uses derive.thresholds_noisy):
+What is measured, per target (four single-index links, five two-index polynomials, four
+other two-index targets and two r = 3 ones; all of class 'easy', i.e. with a finite
+alpha_c > 0 -- the class is printed and checked; one noisy two-index target uses
+derive.thresholds_noisy):
 
 * engine, in process, the best of ``--repeat`` calls timed with :func:`time.perf_counter`:
 
@@ -98,8 +99,8 @@ GOAL_SECONDS = 5.0
 GOAL_SECONDS_R3 = 60.0
 #: "4 significant digits": error bound (engine) or standard error (MC) <= this * alpha_c.
 RELATIVE_ACCURACY = 1e-4
-#: Per-target Monte Carlo budget without --budget, and with --quick. The full run has 8
-#: targets, so 20 s each keeps it near 4 minutes on 2 cores (60 s each would take ~9).
+#: Per-target Monte Carlo budget without --budget, and with --quick. The full run has 15
+#: targets, so 20 s each keeps it near 6 minutes on 2 cores.
 FULL_BUDGET = 20.0
 QUICK_BUDGET = 15.0
 #: Monte Carlo: samples per bin, replicas per level, first sample sizes, growth per level,
@@ -126,6 +127,10 @@ TARGETS = (
     # not polynomial: derive.thresholds_radial (roots along rays)
     ("tanh(z1)tanh(z1+z2)", "tanh(z1)*tanh(z1+z2)"),
     ("|z1|-|z2|", "abs(z1)-abs(z2)"),
+    # a power-law end of the label range (alpha_c = 1 exactly: injective in |z|^2), and
+    # relu(u) v with v of either sign (an atom at 0; level sets restricted to u > 0)
+    ("exp(-|z|^2)", "exp(-z1**2-z2**2)"),
+    ("relu(z1^2-1)(z2^2-1)", "relu(z1**2-1)*(z2**2-1)"),
     # r = 3, forced through derive.thresholds_radial's planar slices (timed once: --repeat
     # does not apply); the quadratic form's and the product's own engines give references
     ("z1z2+tanh(z3)^2", "z1*z2 + tanh(z3)**2"),
@@ -366,9 +371,12 @@ def two_index_recovery(text: str):
 
         return weak_recovery_noisy(target.expression, target.variables, float(target.noise))
     if as_polynomial(sympy.expand(target.expression), target.variables) is None:
+        from derive.thresholds_clipped import clipped_recovery
         from derive.thresholds_radial import radial_recovery
 
-        return radial_recovery(target.expression, target.variables)
+        # a clip or relu(u) v form first (derive.thresholds_clipped), as the CLI does
+        return (clipped_recovery(target.expression, target.variables)
+                or radial_recovery(target.expression, target.variables))
     return weak_recovery_two_index(target.expression, target.variables)
 
 
