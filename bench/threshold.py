@@ -230,6 +230,7 @@ REFERENCES = {
     "z1^2-z2^2": (_bessel_reference, "= z1*z2 (rotation of z)"),
     "|z1|-|z2|": (_homogeneous_reference, "homogeneous engine (derive.thresholds_homogeneous)"),
     "z1^2+z2^2": (1.0, "exact: G = (y/2 - 1) I"),
+    "exp(-|z|^2)": (1.0, "exact: injective in |z|^2, G = (|z|^2/2 - 1) I"),
     "tanh^2+z^2/10": (0.5, "exact: injective on z > 0"),
     "z1z2+tanh(z3)^2": (_tanh_convolution_reference, "convolution of the z1*z2 and tanh(z3)^2 laws"),
     "z1^2+2z2z3-z3^2": (_quadratic_form_reference, "generalised chi-square engine"),
