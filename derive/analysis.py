@@ -246,12 +246,9 @@ def _monotone_note(inner, phi) -> str:
 def _relabelled(recovery, inner, phi):
     """h's recovery as that of phi(h): the same classes, thresholds and directions; the
     optimal preprocessing is h's composed with phi^-1 (its callable is dropped)."""
-    changes = {"reason": f"{_monotone_note(inner, phi)}; {recovery.reason}"}
-    if getattr(recovery, "preprocessing_matrix", None) is not None:
-        changes["preprocessing_matrix"] = None
-    if getattr(recovery, "preprocessing", None):
-        changes["preprocessing"] = f"that of h at h = phi^-1(y): {recovery.preprocessing}"
-    return replace(recovery, **changes)
+    return replace(recovery, reason=f"{_monotone_note(inner, phi)}; {recovery.reason}",
+                   preprocessing_matrix=None,
+                   preprocessing=f"that of h at h = phi^-1(y): {recovery.preprocessing}")
 
 
 @lru_cache(maxsize=32)

@@ -535,7 +535,7 @@ def node_size(sums: np.ndarray, r: int) -> np.ndarray:
 
 
 def deepen_ends(edges, order: int, ys, wy, sums, restricted, evaluate, r: int,
-                max_panels: int = None):
+                max_panels: int | None = None):
     """Follow a singular end of the label range into its tail: (ys, wy, sums, restricted,
     tail).
 

@@ -41,18 +41,28 @@ _MONOTONE_ON_R = (sympy.exp, sympy.tanh, sympy.atan, sympy.sinh, sympy.asinh, sy
                   sympy.erfc)
 
 
-def _layer(expr) -> tuple[sympy.Expr, str, bool] | None:
-    """(inner, name, nonlinear) for one strictly monotone outer layer of expr, or None."""
+def affine_layer(expr) -> tuple[tuple[sympy.Expr, sympy.Expr], sympy.Expr] | None:
+    """((s, t), inner) with expr = s inner + t, a real constant t != 0 or s not in (0, 1)
+    taken off the top of a sum or a product (also :mod:`derive.thresholds_clipped`'s affine
+    layers), or None."""
     if isinstance(expr, sympy.Add):
         constant, inner = expr.as_independent(*expr.free_symbols, as_Add=True)
-        if constant != 0 and inner.free_symbols:
-            return inner, "affine", False
-        if expr.could_extract_minus_sign():
-            return -expr, "affine", False
+        if constant != 0 and constant.is_real:
+            return (sympy.Integer(1), constant), inner
     if isinstance(expr, sympy.Mul):
         constant, inner = expr.as_independent(*expr.free_symbols, as_Add=False)
-        if constant != 1 and constant != 0 and constant.is_real and inner.free_symbols:
-            return inner, "affine", False
+        if constant != 1 and constant.is_real and constant != 0:
+            return (constant, sympy.Integer(0)), inner
+    return None
+
+
+def _layer(expr) -> tuple[sympy.Expr, str, bool] | None:
+    """(inner, name, nonlinear) for one strictly monotone outer layer of expr, or None."""
+    if (affine := affine_layer(expr)) is not None:
+        return affine[1], "affine", False
+    if isinstance(expr, sympy.Add) and expr.could_extract_minus_sign():
+        return -expr, "affine", False
+    if isinstance(expr, sympy.Mul):
         powers = [f.as_base_exp() for f in expr.args]
         exponents = [e for _, e in powers]
         if all(e.is_Integer and e > 0 for e in exponents):
@@ -93,4 +103,4 @@ def strip_monotone(expr) -> tuple[sympy.Expr, str] | None:
     return inner, " o ".join(shown)
 
 
-__all__ = ["strip_monotone"]
+__all__ = ["affine_layer", "strip_monotone"]

@@ -48,6 +48,7 @@ import numpy as np
 import sympy
 
 from .levelsets_radial import RadialSums
+from .monotone import affine_layer
 from .thresholds import MultiWeakRecovery
 from .thresholds_radial import (
     _DISCONTINUOUS,
@@ -69,14 +70,9 @@ def _layer(expr):
             kind = "max" if isinstance(expr, sympy.Max) else "min"
             return kind, constant[0], inner[0]
         return None
-    if isinstance(expr, sympy.Add):
-        constant, inner = expr.as_independent(*expr.free_symbols, as_Add=True)
-        if constant != 0 and constant.is_real:
-            return "affine", (sympy.Integer(1), constant), inner
+    if (affine := affine_layer(expr)) is not None:
+        return "affine", *affine
     if isinstance(expr, sympy.Mul):
-        constant, inner = expr.as_independent(*expr.free_symbols, as_Add=False)
-        if constant != 1 and constant.is_real and constant != 0:
-            return "affine", (constant, sympy.Integer(0)), inner
         return _signed_clip_factor(expr)
     return None
 
