@@ -62,6 +62,9 @@ from .doubleexp import tanh_sinh
 
 RHO_MAX = {2: 9.0, 3: 9.5}
 RHO_NODES = 97
+#: r = 2: the labels attained only beyond this radius (probability < exp(-32)) get one
+#: label panel at each end of the range (:func:`_disk_range`)
+R_INNER = 8.0
 GOLDEN_STEPS = 50
 ILLINOIS_STEPS = 100
 BISECTION_STEPS = 48
@@ -182,7 +185,8 @@ class _Structure:
     starting at ``base`` (m, r) (None: the origin; planar slices of an r = 3 target,
     derive.levelsets_sliced, start their rays at the slice's centre)."""
 
-    def __init__(self, g, dirs, rho_max, base=None, nodes=RHO_NODES, golden_steps=GOLDEN_STEPS):
+    def __init__(self, g, dirs, rho_max, base=None, nodes=RHO_NODES, golden_steps=GOLDEN_STEPS,
+                 y=None):
         self.dirs = dirs
         self.base = base
         m = dirs.shape[0]
@@ -198,6 +202,21 @@ class _Structure:
         # drop exact zeros of the difference from the extremum test (plateaus are atoms)
         extremum = (s[:, :-1] * s[:, 1:]) < 0
         ray, i = np.nonzero(extremum)
+        if y is not None and ray.size:
+            # a structure for one label per ray only needs the extrema that could reach its
+            # label: the extremum's value differs from the middle tabulated value by at most
+            # the larger neighbouring difference / 4 (a parabola; the larger difference for
+            # a kink), so an extremum whose middle value is farther from y than 4 times that
+            # difference (plus 1e-12 of the label) stays on the same side of y unrefined, and
+            # a segment end at the middle node brackets the same root
+            middle = table[ray, i + 1]
+            spread = np.maximum(np.abs(d[ray, i]), np.abs(d[ray, i + 1]))
+            label = np.reshape(y, (-1,))[ray]
+            near = np.abs(middle - label) <= 4 * spread + 1e-12 * (1 + np.abs(label))
+            coarse_ray, coarse_i = ray[~near], i[~near]
+            ray, i = ray[near], i[near]
+        else:
+            coarse_ray, coarse_i = ray[:0], i[:0]
         lo, hi = rho[i], rho[i + 2]
         maximum = s[ray, i] > 0
         sign = np.where(maximum, -1.0, 1.0)  # minimise sign * g
@@ -223,6 +242,12 @@ class _Structure:
                             np.where(left, fnew, fe), np.where(left, fc, fnew))
         best = 0.5 * (a + b)
         value = _evaluate(g, at(best))
+        if coarse_ray.size:       # the unrefined extrema at their middle nodes, in ray order
+            order = np.lexsort((np.concatenate([best, rho[coarse_i + 1]]),
+                                np.concatenate([ray, coarse_ray])))
+            best = np.concatenate([best, rho[coarse_i + 1]])[order]
+            value = np.concatenate([value, table[coarse_ray, coarse_i + 1]])[order]
+            ray = np.concatenate([ray, coarse_ray])[order]
         counts = np.bincount(ray, minlength=m)
         width = int(counts.max(initial=0)) + 2
         E = np.full((m, width), np.nan)
@@ -280,8 +305,17 @@ def _roots(g, structure, y):
         a[active] = np.where(same, A, B)
         b[active], fb[active] = x, fx
         width = np.abs(x - a[active])
+        with np.errstate(all="ignore"):
+            # in a bracket below 1e-8 (1 + rho), g is linear to ~1e-8 and the secant slope
+            # (FA possibly halved: an underestimate) bounds the distance |fx| / slope of x
+            # from the root: done when below 1e-14 (1 + rho); without it a root whose g is at
+            # its rounding level (|fx| ~ 1e-17 for y = 1e-7) shrinks its bracket only by
+            # the bisection steps (~70 steps)
+            slope = np.abs(FB - FA) / np.abs(B - A)
         done = ((width <= 1e-13 * (1 + np.abs(x)))
-                | (np.abs(fx) <= 1e-15 * np.abs(target[active])))
+                | (np.abs(fx) <= 1e-15 * np.abs(target[active]))
+                | ((np.abs(B - A) <= 1e-8 * (1 + np.abs(x)))
+                   & (np.abs(fx) <= 1e-14 * (1 + np.abs(x)) * slope)))
         if step % 3 == 2:
             bisect[active] = width > 0.5 * checkpoint[active]
             checkpoint[active] = width
@@ -465,6 +499,11 @@ def radial_sums(g, r: int, rule: RadialRule = RadialRule(), gradient=None, switc
     singular = [v for i, v in enumerate(singular)
                 if i == 0 or v - singular[i - 1] > 1e-6 * (high - low)]
     edges = _label_edges(singular, low, high, scale)
+    if r == 2:
+        # labels attained only beyond R_INNER (density < exp(-32)) form one panel at each end
+        inner_low, inner_high = _disk_range(g, coarse, points, (t0, t1))
+        edges = edges[(edges == edges[0]) | (edges == edges[-1])
+                      | ((edges >= inner_low) & (edges <= inner_high))]
     atom = bool(np.any(coarse.flat.reshape(len(phis), n_grid)[:, 1:]
                        & coarse.flat.reshape(len(phis), n_grid)[:, :-1]))
     columns = 1 + r + len(pairs_of(r))
@@ -501,6 +540,28 @@ def radial_sums(g, r: int, rule: RadialRule = RadialRule(), gradient=None, switc
                                                  restricted, evaluate, r)
     return RadialSums(ys, wy, sums, r, pairs_of(r), False, tuple(singular),
                       restricted if region is not None else None, tail)
+
+
+def _disk_range(g, coarse, points, arc, samples=4096):
+    """The labels attained in the disk |z| <= :data:`R_INNER` (r = 2): the smallest and
+    largest of g there, from g on the circle |z| = R_INNER (``samples`` points of the
+    integrated ``arc``), the coarse rays' values and refined extrema inside the disk, and the
+    critical points inside it. A label outside this range is attained only where
+    |z| > R_INNER, so the labels beyond it carry probability below exp(-R_INNER^2 / 2)
+    (1.3e-14) and moments below ~1e-10: the label rule gives them one panel at each end
+    instead of the grading towards the values of g on the truncation rim |z| = RHO_MAX (the
+    ends of the range of relu(z1^2 - 1)(z2^2 - 1) at -80 and 1560, the stationary values of g
+    on the rim next to them), whose panels only add nodes of negligible weight."""
+    t = np.linspace(arc[0], arc[1], samples + 1)
+    found = [_evaluate(g, R_INNER * _directions(2, t, 0.0))]
+    inside = coarse.E <= R_INNER
+    found.append(coarse.V[inside & np.isfinite(coarse.V)])
+    if len(points):
+        near = np.linalg.norm(points, axis=-1) < R_INNER
+        found.append(_evaluate(g, points[near]))
+    found = np.concatenate([np.ravel(f) for f in found])
+    found = found[np.isfinite(found)]
+    return float(found.min()), float(found.max())
 
 
 def _boundary_values(g, r, rho_max, phis, samples=4096):
@@ -676,7 +737,7 @@ def _solve_problems(g, gradient, switches, r, rho_max, coarse, grid_t, n_grid, p
         if a.size == 0:
             break
         mid = 0.5 * (a + b)
-        structure = _Structure(g, _directions(r, mid, phib), rho_max)
+        structure = _Structure(g, _directions(r, mid, phib), rho_max, y=yb)
         sig_mid = _signature(g, switches, structure, yb)
         same = sig_mid == sig_a
         a = np.where(same, mid, a)
@@ -698,7 +759,7 @@ def _solve_problems(g, gradient, switches, r, rho_max, coarse, grid_t, n_grid, p
         w = w * np.sin(t)
     for s in range(0, t.size, _CHUNK):
         part = slice(s, s + _CHUNK)
-        structure = _Structure(g, dirs[part], rho_max)
+        structure = _Structure(g, dirs[part], rho_max, y=py[node_p[part]])
         ray, rho = _roots(g, structure, py[node_p[part]])
         rd = structure.dirs[ray]
         slope = np.abs(_slope(g, gradient, rho, rd))

@@ -357,7 +357,7 @@ def _solve_slices(g, gradient, switches, frame, py, ps, grid, ts_x, ts_w,
 
     def signature_at(t, rows):
         structure = _Structure(g, dirs_of(t), RHO_SLICE, base=base[rows], nodes=nodes,
-                               golden_steps=golden)
+                               golden_steps=golden, y=py[rows])
         return _signature(g, switches, structure, py[rows])
 
     found_p, found_t = _breakpoints(signature_at, prob, grid[prob, j], grid[prob, j + 1],
@@ -376,7 +376,7 @@ def _solve_slices(g, gradient, switches, frame, py, ps, grid, ts_x, ts_w,
     for start in range(0, t.size, step):
         part = slice(start, start + step)
         structure = _Structure(g, dirs_of(t[part]), RHO_SLICE, base=base[node_p[part]],
-                               nodes=nodes, golden_steps=golden)
+                               nodes=nodes, golden_steps=golden, y=py[node_p[part]])
         ray, rho = _roots(g, structure, py[node_p[part]])
         rd, rb = structure.dirs[ray], structure.base[ray]
         slope = np.abs(_slope(g, gradient, rho, rd, rb))
