@@ -131,6 +131,8 @@ TARGETS = (
     # relu(u) v with v of either sign (an atom at 0; level sets restricted to u > 0)
     ("exp(-|z|^2)", "exp(-z1**2-z2**2)"),
     ("relu(z1^2-1)(z2^2-1)", "relu(z1**2-1)*(z2**2-1)"),
+    # two clips: one region {|z1| > 1, |z2| > 1}, the rest the atom at 0
+    ("relu(z1^2-1)relu(z2^2-1)", "relu(z1**2-1)*relu(z2**2-1)"),
     # r = 3, forced through derive.thresholds_radial's planar slices (timed once: --repeat
     # does not apply); the quadratic form's and the product's own engines give references
     ("z1z2+tanh(z3)^2", "z1*z2 + tanh(z3)**2"),
@@ -215,6 +217,24 @@ def _quadratic_form_reference() -> float:
     return quadratic_recovery(z1**2 + 2 * z2 * z3 - z3**2, (z1, z2, z3)).steps[0].alpha_c
 
 
+def _relu_relu_reference() -> float:
+    """relu(z1^2 - 1) relu(z2^2 - 1): the atom y = 0 off {|z1|, |z2| > 1} in closed form, and
+    on it y = u v with u, v independent (z^2 - 1 given |z| > 1), so p(y) and E[z1^2 | y] are
+    one-dimensional convolutions in log u: trapezoid in log y and log u (G = a(y) I, nu_1 =
+    E[a^2]; the same reference as tests/test_thresholds_clipped.py)."""
+    f = lambda w: np.exp(-w / 2) / np.sqrt(2 * np.pi * w)
+    h = 0.025
+    t = np.arange(-40, 8, h)[:, None]
+    y, s = np.exp(t), np.exp(np.arange(-40, 8, h)[None, :])
+    kernel = f(1 + s) * f(1 + y / s) * h
+    p, m = kernel.sum(axis=1), (kernel * s).sum(axis=1)
+    outside = math.erfc(1 / math.sqrt(2))
+    mass = 1 - outside**2
+    atom = -2 * math.exp(-0.5) / math.sqrt(2 * math.pi) * outside / mass
+    ok = p > 0
+    return 1 / (mass * atom**2 + float(np.sum(y[ok, 0] * h * m[ok] ** 2 / p[ok])))
+
+
 def _homogeneous_reference() -> float:
     """|z1| - |z2| by the polar-coordinate engine for homogeneous targets (another method:
     one angular integral per label, no root finding)."""
@@ -234,6 +254,8 @@ REFERENCES = {
     "tanh^2+z^2/10": (0.5, "exact: injective on z > 0"),
     "z1z2+tanh(z3)^2": (_tanh_convolution_reference, "convolution of the z1*z2 and tanh(z3)^2 laws"),
     "z1^2+2z2z3-z3^2": (_quadratic_form_reference, "generalised chi-square engine"),
+    "relu(z1^2-1)relu(z2^2-1)": (_relu_relu_reference, "atom in closed form + convolution "
+                                                       "of the two factors' laws"),
 }
 
 

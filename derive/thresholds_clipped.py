@@ -136,14 +136,17 @@ def clip_form(expr):
 
 
 def region_form(expr):
-    """(h, region) when expr = phi(max(u, 0) v) or phi(min(u, 0) v) with phi affine and v of
-    either sign (:func:`clip_form` takes the factors of proven sign): on R = {region > 0},
-    region = u (max) or -u (min), the label is phi(h), h = u v, and off R it is the constant
-    phi(0), an atom of mass P(not R). None for any other form.
+    """(h, region) when expr = phi(c_1 ... c_k v), every c_i = max(u_i, 0) or min(u_i, 0),
+    phi affine and v of either sign (one clip with v of proven sign is :func:`clip_form`'s):
+    on R = {region > 0}, region = min_i s_i u_i (s_i = 1 for max, -1 for min), every c_i is
+    u_i, so the label is phi(h), h = u_1 ... u_k v, and off R some c_i is 0 and the label is
+    the constant phi(0), an atom of mass P(not R). None for any other form.
 
     >>> z1, z2 = sympy.symbols("z1 z2", real=True)
     >>> region_form(3 * sympy.Max(0, z1**2 - 1) * (z2**2 - 1))
     ((z1**2 - 1)*(z2**2 - 1), z1**2 - 1)
+    >>> region_form(sympy.Max(0, z1**2 - 1) * sympy.Max(0, z2**2 - 1))   # relu * relu
+    ((z1**2 - 1)*(z2**2 - 1), Min(z1**2 - 1, z2**2 - 1))
     """
     inner = sympy.sympify(expr)
     while (layer := _layer(inner)) is not None and layer[0] == "affine":
@@ -151,10 +154,13 @@ def region_form(expr):
     if not isinstance(inner, sympy.Mul):
         return None
     clips = list(_clip_factors(inner))
-    if len(clips) != 1 or not clips[0][2].free_symbols:
+    if not clips or (len(clips) == 1 and not clips[0][2].free_symbols):
         return None
-    clip, u, rest = clips[0]
-    return u * rest, (u if isinstance(clip, sympy.Max) else -u)
+    clip_set = {clip for clip, _, _ in clips}
+    rest = sympy.Mul(*(f for f in inner.args if f not in clip_set))
+    us = [u if isinstance(clip, sympy.Max) else -u for clip, u, _ in clips]
+    h = sympy.Mul(*(u for _, u, _ in clips)) * rest
+    return h, (us[0] if len(us) == 1 else sympy.Min(*us))
 
 
 def clipped_totals(h, variables, a, b, rules=None, label: str = "h") -> RadialTotals | str:
@@ -236,7 +242,9 @@ def clipped_recovery(expr, variables, rules=None,
     if len(variables) not in (2, 3):
         return None
     form = clip_form(expr)
-    if form is None:
+    # relu(u) relu(v): clip_form takes one clip out (the other factor is >= 0) and leaves
+    # an atom inside h; the region form takes out both
+    if form is None or form[0].has(sympy.Max, sympy.Min) and region_form(expr) is not None:
         region = region_form(expr)
         if region is None:
             return None
