@@ -554,8 +554,7 @@ def _disk_range(g, coarse, points, arc, samples=4096):
     on the rim next to them), whose panels only add nodes of negligible weight."""
     t = np.linspace(arc[0], arc[1], samples + 1)
     found = [_evaluate(g, R_INNER * _directions(2, t, 0.0))]
-    inside = coarse.E <= R_INNER
-    found.append(coarse.V[inside & np.isfinite(coarse.V)])
+    found.append(coarse.V[coarse.E <= R_INNER])
     if len(points):
         near = np.linalg.norm(points, axis=-1) < R_INNER
         found.append(_evaluate(g, points[near]))

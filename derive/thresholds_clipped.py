@@ -236,16 +236,16 @@ def _restricted_with_atom(sums: RadialSums) -> RadialSums:
 def clipped_recovery(expr, variables, rules=None,
                      conditional_mean_zero: bool = False) -> MultiWeakRecovery | None:
     """The first weak-recovery step of a noiseless clipped target phi(h(z)) in 2 or 3
-    variables (module docstring), or of phi(max(u, 0) v) with v of either sign
+    variables (module docstring), or of a product of clips at 0 times v of either sign
     (:func:`region_form`), or None when expr is of neither form or h is discontinuous."""
     variables = tuple(variables)
     if len(variables) not in (2, 3):
         return None
     form = clip_form(expr)
+    region = region_form(expr)
     # relu(u) relu(v): clip_form takes one clip out (the other factor is >= 0) and leaves
     # an atom inside h; the region form takes out both
-    if form is None or form[0].has(sympy.Max, sympy.Min) and region_form(expr) is not None:
-        region = region_form(expr)
+    if form is None or form[0].has(sympy.Max, sympy.Min) and region is not None:
         if region is None:
             return None
         h, inside = region
