@@ -303,15 +303,23 @@ def _two_index_recovery(target: Target):
 
 @lru_cache(maxsize=64)
 def _radial_recovery(target: Target, conditional_mean_zero: bool):
-    """The first step by level sets along rays (derive.thresholds_radial, or
-    derive.thresholds_clipped when an outer clip gives the label atoms): noiseless continuous
-    targets in 2 or 3 variables; None otherwise."""
+    """The first step by one-dimensional convolutions for products of one-variable factors
+    (derive.thresholds_factored), else by level sets along rays (derive.thresholds_radial,
+    or derive.thresholds_clipped when an outer clip gives the label atoms): noiseless
+    continuous targets in 2 or 3 variables; None otherwise."""
     from .thresholds_clipped import clipped_recovery
+    from .thresholds_factored import factored_recovery
     from .thresholds_radial import radial_recovery
 
     used = tuple(v for v in target.variables if v in target.expression.free_symbols)
     if float(target.noise) > 0 or not 2 <= len(used) <= 3:
         return None
+    # a product of one-variable factors (clipped at 0): one-dimensional convolutions, to
+    # ~1e-13 in well under a second (derive.thresholds_factored)
+    factored = factored_recovery(target.expression, used,
+                                 conditional_mean_zero=conditional_mean_zero)
+    if factored is not None:
+        return factored
     # an outer clip (relu, max/min with a constant) gives the label atoms, which the plain
     # radial engine does not integrate (derive.thresholds_clipped)
     clipped = clipped_recovery(target.expression, used,

@@ -610,6 +610,32 @@ def _with_pair_threshold(target, step: RecoveryStep, learned: list,
                         reason)
 
 
+def _factored_step(target, step: RecoveryStep, learned: list, source: str):
+    """(step, remainder) from :func:`derive.thresholds_factored.factored_later_step` when the
+    label is a product of one-variable factors and the learned directions are coordinate
+    axes; the remainder is the part of ``step`` the top eigenspace leaves for later (an easy
+    step without alpha_c, computed in turn). None when that engine does not apply or finds
+    a class other than the step's, or more directions than the step has."""
+    from .thresholds_factored import factored_later_step
+
+    if step.klass != "easy" or step.alpha_c is not None or not learned:
+        return None
+    computed = factored_later_step(target.expression, tuple(target.variables), learned)
+    if (computed is None or computed.klass != "easy"
+            or computed.dimension_added > step.dimension_added):
+        return None
+    found = RecoveryStep("easy", computed.alpha_c, computed.error_bound,
+                         computed.dimension_added, computed.directions, computed.certificate,
+                         f"{computed.why}; class from {source}")
+    left = step.dimension_added - computed.dimension_added
+    if not left:
+        return found, []
+    why = (f"the rest of {source}'s easy step ({left} of its {step.dimension_added} "
+           "directions): the top eigenspace of F_S is smaller")
+    return found, [RecoveryStep("easy", None, 0.0, left, (), Certificate(UNDETERMINED, why),
+                                why)]
+
+
 def fill_later_thresholds(target, steps: tuple, source: str) -> tuple:
     """``steps`` (a staircase whose easy steps may lack alpha_c) with alpha_c filled in for
     every easy step that leaves one direction, and for the second step of r = 3 targets
@@ -632,8 +658,14 @@ def fill_later_thresholds(target, steps: tuple, source: str) -> tuple:
     if float(target.noise) > 0 or r > 3:
         return tuple(steps)
     out, learned = [], []
-    for step in steps:
-        if (step.klass == "easy" and step.alpha_c is None and learned
+    pending = list(steps)
+    while pending:
+        step = pending.pop(0)
+        factored = _factored_step(target, step, learned, source)
+        if factored is not None:
+            step, remainder = factored
+            pending[:0] = remainder
+        elif (step.klass == "easy" and step.alpha_c is None and learned
                 and len(learned) == r - 1 and step.dimension_added == 1):
             step = _with_threshold(target, step, learned, source)
         elif (step.klass == "easy" and step.alpha_c is None and r == 3
