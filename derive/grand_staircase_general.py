@@ -637,8 +637,11 @@ def _factored_step(target, step: RecoveryStep, learned: list, source: str):
 
 
 def fill_later_thresholds(target, steps: tuple, source: str) -> tuple:
-    """``steps`` (a staircase whose easy steps may lack alpha_c) with alpha_c filled in for
-    every easy step that leaves one direction, and for the second step of r = 3 targets
+    """``steps`` (a staircase whose easy steps may lack alpha_c) with alpha_c filled in: for
+    products of one-variable factors whose learned directions are coordinate axes by
+    :func:`derive.thresholds_factored.factored_later_step` (an easy step whose top
+    eigenspace is smaller is split, the rest computed in turn); otherwise for every easy
+    step that leaves one direction, and for the second step of r = 3 targets
     whose first step learned one direction (two remain; derive.grand_staircase_pairs), for
     noiseless targets with r <= 3; ``source``
     names where the classes come from. A step the level sets do not find easy becomes

@@ -18,6 +18,10 @@ number of nodes; the bound (a-posteriori) is the change between the two plus the
 radial bounds of every node. Gauss-Hermite converges slowly when F_s has kinks in s (a
 piece structure of f_s that changes with s): the bound then says so with its size.
 
+A label with an outer clip (y = phi(h), constant on h <= a and h >= b,
+derive.thresholds_clipped.clip_form) keeps it at every s: the restricted link is h_s with
+its nodes beyond a and b merged into the atoms, as in the first step.
+
 Example (about a minute, tested in tests/test_grand_staircase_pairs.py): for
 tanh(z1) + z2 z3 with z1 learned, (y, z1) fixes z2 z3, so every F_s is the F of z1 z2 and
 alpha_c = 0.59375 (Defilippis et al. 2025).
@@ -76,8 +80,21 @@ def _restricted(expr, variables, u, V, s: float):
 
 
 def _averaged(expr, variables, u, V, order: int):
+    """E_s of the restricted links' totals. An outer clip, y = phi(h) constant on h <= a and
+    h >= b (derive.thresholds_clipped.clip_form), is kept at every s: the restricted link
+    is h_s with the nodes beyond a and b merged into the atoms (the radial label rule split
+    there), as for the first step."""
+    from functools import partial
+
+    from .thresholds_clipped import _with_atoms, clip_form
     from .thresholds_radial import radial_totals
 
+    form = clip_form(expr)
+    merge, cuts = None, ()
+    if form is not None and form[0].free_symbols:
+        expr, a, b = form
+        merge = partial(_with_atoms, a=a, b=b)
+        cuts = tuple(float(c) for c in (a, b) if c.is_finite)
     x, w = np.polynomial.hermite_e.hermegauss(order)
     w = w / np.sqrt(2 * np.pi)
     trivial = np.zeros((2, 2))
@@ -85,7 +102,8 @@ def _averaged(expr, variables, u, V, order: int):
     trivial_error = error = 0.0
     for s, weight in zip(x, w):
         f, grad, switches = _restricted(expr, variables, u, V, float(s))
-        found = radial_totals(f, 2, grad, switches, label=f"g at s = {s:.4g}")
+        found = radial_totals(f, 2, grad, switches, label=f"g at s = {s:.4g}",
+                              extra_singular=cuts, merge=merge)
         if isinstance(found, str):
             return found
         trivial += weight * found.trivial

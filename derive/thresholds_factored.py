@@ -30,10 +30,11 @@ identity defect above :data:`FACTOR_DEFECT`, e.g. tanh(z), which saturates) or t
 :mod:`derive.factor_laws` declines (a critical value away from 0) sends the target back to
 the level-set engines (None).
 
-Checked (tests/test_thresholds_factored.py) against z1 z2 z3 (product engine 2.5651804),
-relu(z1^2 - 1) relu(z2^2 - 1) (convolution reference 2.71476246, radial engine 2.7147625) and
-relu(z1^2 - 1) (z2^2 - 1)... declined, and against Monte Carlo for the r = 3 clipped
-products.
+Checked (tests/test_thresholds_factored.py) against z1 z2 (0.59375, Defilippis et al. 2025)
+and z1 z2 z3 (the monomial engine, 2.5651804), relu(z1^2 - 1) relu(z2^2 - 1) (the region
+engine and a convolution reference, 2.714762465), and relu(z1^2 - 1) z2 z3 (0.7270511897)
+and min(z1 z3, 0) z2^2 (1.2631135466) by nested quadrature over the Bessel law of a product
+of two Gaussians. The later steps (:func:`factored_later_step`) follow from the same sums.
 
 >>> import sympy
 >>> z1, z2, z3 = sympy.symbols("z1 z2 z3", real=True)

@@ -43,3 +43,21 @@ def test_cli_staircase_completes_through_the_pair_step(cli):
     result = cli("threshold", "tanh(z1) + z2*z3")
     assert result.returncode == 0, result.stderr
     assert "every direction is learned for alpha > 0.59375" in result.stdout
+
+
+@pytest.mark.slow
+def test_outer_clip_keeps_its_atom_at_every_s():
+    # min(z1 z3, 0) z2^2 = min(z1 z2^2 z3, 0): at fixed s = z2 != 0 the restricted link is
+    # min(s^2 t1 t2, 0), the same F for every s. Reference: the convolution engine's later
+    # step (derive.thresholds_factored, F_S = P(z2 != 0) F(min(z1 z3, 0)) = 1/0.5947545579)
+    from derive.thresholds_factored import factored_later_step
+
+    expr = z2**2 * sympy.Min(z1 * z3, 0)
+    reference = factored_later_step(expr, Z, [(0.0, 1.0, 0.0)])
+    step = later_step_two_left(expr, Z, [(0, 1, 0)], nodes=(2, 4))
+    assert abs(reference.alpha_c - 0.5947545579) < 1e-9
+    assert step.klass == "easy" and step.dimension_added == 1
+    assert abs(step.alpha_c - reference.alpha_c) <= step.error_bound + reference.error_bound
+    assert step.error_bound < 1e-6
+    (direction,) = step.directions                    # (e1 - e3)/sqrt 2: z1 z3 < 0 on y < 0
+    assert abs(direction[1]) < 1e-9 and direction[0] * direction[2] < 0
