@@ -1,7 +1,7 @@
 """Time the weak-recovery threshold alpha_c (r <= 2) against the Monte Carlo estimate a researcher would write.
 
-What is measured, per target (four single-index links, five two-index polynomials, four
-other two-index targets and two r = 3 ones; all of class 'easy', i.e. with a finite
+What is measured, per target (four single-index links, five two-index polynomials, five
+other two-index targets and three r = 3 ones; all of class 'easy', i.e. with a finite
 alpha_c > 0 -- the class is printed and checked; one noisy two-index target uses
 derive.thresholds_noisy):
 
@@ -11,8 +11,9 @@ derive.thresholds_noisy):
     = 1 / (2 lambda_2^2); the analysis also does the Hermite expansion and the exponents);
   - r = 2: :func:`derive.parse_target` then
     :func:`derive.thresholds.weak_recovery_two_index` for polynomials, or
-    :func:`derive.thresholds_radial.radial_recovery` (level sets along rays) for the others
-    (alpha_c = 1 / nu_1, nu_1 the top
+    :func:`derive.thresholds_radial.radial_recovery` (level sets along rays) for the others,
+    after :func:`derive.thresholds_factored.factored_recovery` for products of one-variable
+    factors (log-modulus convolutions; also the r = 3 product) (alpha_c = 1 / nu_1, nu_1 the top
     eigenvalue of F(M) = E_y[G(y) M G(y)] on symmetric 2 x 2 matrices, with
     G(y) = E[z z^T - I | y]);
 
@@ -137,6 +138,8 @@ TARGETS = (
     # does not apply); the quadratic form's and the product's own engines give references
     ("z1z2+tanh(z3)^2", "z1*z2 + tanh(z3)**2"),
     ("z1^2+2z2z3-z3^2", "z1**2 + 2*z2*z3 - z3**2"),
+    # r = 3, a product of one-variable factors with an atom (derive.thresholds_factored)
+    ("relu(z1^2-1)z2z3", "relu(z1**2-1)*z2*z3"),
 )
 #: --quick: one plain and one noisy single-index link, the reference two-index target and a
 #: generic one; one repeat, a shorter budget.
@@ -256,6 +259,8 @@ REFERENCES = {
     "z1^2+2z2z3-z3^2": (_quadratic_form_reference, "generalised chi-square engine"),
     "relu(z1^2-1)relu(z2^2-1)": (_relu_relu_reference, "atom in closed form + convolution "
                                                        "of the two factors' laws"),
+    "relu(z1^2-1)z2z3": (0.7270511897, "nested quadrature over the Bessel law of z2 z3 "
+                                       "(tests/test_thresholds_factored.py)"),
 }
 
 
@@ -385,6 +390,14 @@ def two_index_recovery(text: str):
     """alpha_c of a two-index polynomial target from its text (parsing included); r = 3
     targets go through the radial engine's planar slices (derive.thresholds_radial)."""
     target = parse_target(text)
+    polynomial = as_polynomial(sympy.expand(target.expression), target.variables) is not None
+    if not target.noise and not polynomial:
+        from derive.thresholds_factored import factored_recovery
+
+        # a product of one-variable factors first (derive.thresholds_factored), as the CLI
+        found = factored_recovery(target.expression, target.variables)
+        if found is not None:
+            return found
     if len(target.variables) == 3 and not target.noise:
         from derive.thresholds_radial import radial_recovery
 
@@ -393,7 +406,7 @@ def two_index_recovery(text: str):
         from derive.thresholds_noisy import weak_recovery_noisy
 
         return weak_recovery_noisy(target.expression, target.variables, float(target.noise))
-    if as_polynomial(sympy.expand(target.expression), target.variables) is None:
+    if not polynomial:
         from derive.thresholds_clipped import clipped_recovery
         from derive.thresholds_radial import radial_recovery
 

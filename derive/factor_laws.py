@@ -51,6 +51,10 @@ L_PROBE, L_FLOOR = -40.0, -800.0
 TOUCH = 1e-30
 
 
+_JUMPS = (sympy.sign, sympy.Heaviside, sympy.floor, sympy.ceiling, sympy.Piecewise, sympy.Mod,
+          sympy.frac)
+
+
 class FactorDeclined(ValueError):
     """f has a structure the log-modulus sums do not integrate (the message says which)."""
 
@@ -96,12 +100,17 @@ def factor_pieces(expr, z) -> FactorPieces:
     nonzero value, or one that is not finite."""
     expr = sympy.sympify(expr)
     text = str(expr)
+    if expr.has(*_JUMPS):
+        raise FactorDeclined(f"{text}: a jump (its constant pieces are point masses in l)")
     derivative = sympy.diff(expr, z)
-    if derivative.has(sympy.Derivative, sympy.Subs):
+    if derivative.has(sympy.Derivative, sympy.Subs, sympy.DiracDelta):
         raise FactorDeclined(f"{text}: no closed-form derivative")
     f, df = _numeric(expr, z), _numeric(derivative, z)
     zs = np.linspace(-Z_MAX, Z_MAX, SCAN_POINTS)
-    fv, dv = f(zs), df(zs)
+    try:
+        fv, dv = f(zs), df(zs)
+    except (NameError, TypeError, ValueError) as exc:
+        raise FactorDeclined(f"{text}: not evaluable in numpy ({exc})") from None
     if not (np.all(np.isfinite(fv)) and np.all(np.isfinite(dv))):
         raise FactorDeclined(f"{text}: not finite on |z| <= {Z_MAX:g}")
     scale = float(np.max(np.abs(fv)))

@@ -53,7 +53,7 @@ def test_factor_law_atom_is_the_zero_set():
     assert abs(law.atom[2] - (law.atom[0] - 2 * math.exp(-0.5) / math.sqrt(2 * math.pi))) < 1e-15
 
 
-@pytest.mark.parametrize("factor", [z**2 - 1, sympy.Max(z, 1), sympy.sin(z)])
+@pytest.mark.parametrize("factor", [z**2 - 1, sympy.Max(z, 1), sympy.sin(z), sympy.sign(z)])
 def test_factor_with_a_critical_value_away_from_zero_is_declined(factor):
     # the log-modulus density would have an integrable singularity (or a point mass) at a
     # finite l, which the trapezoid sums do not integrate
