@@ -259,7 +259,7 @@ REFERENCES = {
     "z1^2+2z2z3-z3^2": (_quadratic_form_reference, "generalised chi-square engine"),
     "relu(z1^2-1)relu(z2^2-1)": (_relu_relu_reference, "atom in closed form + convolution "
                                                        "of the two factors' laws"),
-    "relu(z1^2-1)z2z3": (0.7270511897, "nested quadrature over the Bessel law of z2 z3 "
+    "relu(z1^2-1)z2z3": (0.72705118969735, "nested quadrature over the Bessel law of z2 z3 "
                                        "(tests/test_thresholds_factored.py)"),
 }
 

@@ -32,8 +32,8 @@ the level-set engines (None).
 
 Checked (tests/test_thresholds_factored.py) against z1 z2 (0.59375, Defilippis et al. 2025)
 and z1 z2 z3 (the monomial engine, 2.5651804), relu(z1^2 - 1) relu(z2^2 - 1) (the region
-engine and a convolution reference, 2.714762465), and relu(z1^2 - 1) z2 z3 (0.7270511897)
-and min(z1 z3, 0) z2^2 (1.2631135466) by nested quadrature over the Bessel law of a product
+engine and a convolution reference, 2.714762465), and relu(z1^2 - 1) z2 z3 (0.72705118970)
+and min(z1 z3, 0) z2^2 (1.26311354648) by nested quadrature over the Bessel law of a product
 of two Gaussians. The later steps (:func:`factored_later_step`) follow from the same sums.
 
 >>> import sympy
